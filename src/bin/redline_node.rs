@@ -1,0 +1,3 @@
+//! The ROS 2 node binary (feature `ros2`).
+
+fn main() {}

@@ -1,0 +1,250 @@
+//! `model.*`: which network to run and the contract it must satisfy (input name, size, layout,
+//! normalisation, decoder family, thresholds). The engine checks the real model against this
+//! at load time; here we check only that the values make sense on their own.
+
+use std::path::{Path, PathBuf};
+
+use super::reader::Section;
+
+/// Which inference backend loads the model.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    /// Pure-Rust CPU backend (`tract-onnx`).
+    Tract,
+    /// TensorRT ≥ 10 (feature `tensorrt`).
+    TensorRt,
+}
+
+/// How the network's outputs are decoded.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ModelFamily {
+    /// `[1, N, 5 + C]`: grid-relative x, y, log w, log h, objectness, class scores.
+    Yolox,
+    /// `[1, 4 + C, N]`: cx, cy, w, h in network pixels, then class scores.
+    Yolov8,
+    /// Decoded boxes `[1, N, 4]` (normalised) and scores `[1, N, C]`.
+    Ssd,
+}
+
+/// Memory layout of the input tensor.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TensorLayout {
+    Nchw,
+    Nhwc,
+}
+
+/// Element type of the input tensor.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TensorDType {
+    F32,
+    F16,
+}
+
+/// Channel order the network expects.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ChannelOrder {
+    Rgb,
+    Bgr,
+}
+
+/// How the source image is fitted to the network input.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ResizeMode {
+    /// Keep the aspect ratio and pad.
+    Letterbox,
+    /// Scale each axis independently.
+    Stretch,
+}
+
+/// Where a letterboxed image sits on the padded canvas.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LetterboxAnchor {
+    TopLeft,
+    Center,
+}
+
+/// TensorRT build precision.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Precision {
+    Fp32,
+    Fp16,
+}
+
+/// The model and its contract.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelConfig {
+    /// ONNX file (resolved against the config file's directory).
+    pub path: PathBuf,
+    pub backend: BackendKind,
+    pub family: ModelFamily,
+    /// Name of the single input tensor.
+    pub input_name: String,
+    pub input_width: u32,
+    pub input_height: u32,
+    pub layout: TensorLayout,
+    pub dtype: TensorDType,
+    pub channel_order: ChannelOrder,
+    pub resize: ResizeMode,
+    pub letterbox_anchor: LetterboxAnchor,
+    /// Value (0–255, before normalisation) of the letterbox padding.
+    pub pad_value: u8,
+    /// `input = (pixel × scale − mean) / std`, per channel in the network's channel order.
+    pub scale: f32,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    /// Output tensor names in the order the decoder wants them; empty = the model's order.
+    pub outputs: Vec<String>,
+    /// Class names, index = class id.
+    pub class_names: Vec<String>,
+    pub score_threshold: f32,
+    pub nms_iou: f32,
+    pub class_agnostic_nms: bool,
+    /// At most this many detections per frame, best first.
+    pub top_k: usize,
+    /// SSD: boxes are `(ymin, xmin, ymax, xmax)` rather than `(xmin, ymin, xmax, ymax)`.
+    pub ssd_boxes_yxyx: bool,
+    /// SSD: score column 0 is the background class and is skipped.
+    pub ssd_background_column: bool,
+    /// CPU backend threads (tract runs single-threaded; kept for other CPU backends).
+    pub threads: usize,
+    /// TensorRT engine cache directory (resolved against the config file's directory).
+    pub engine_cache_dir: PathBuf,
+    pub precision: Precision,
+}
+
+impl ModelConfig {
+    pub(crate) fn read(s: &Section<'_>, base_dir: &Path) -> Self {
+        let path_text = s.name("path", "../models/pedestrian_ssdlite.onnx");
+        let path = resolve(base_dir, &path_text);
+        if !path_text.trim().is_empty() && !path.is_file() {
+            s.issue(
+                "path",
+                format!("{path_text:?}"),
+                format!("file not found (looked at {})", path.display()),
+            );
+        }
+        let family = s.choice(
+            "family",
+            ModelFamily::Ssd,
+            &[
+                ("yolox", ModelFamily::Yolox),
+                ("yolov8", ModelFamily::Yolov8),
+                ("ssd", ModelFamily::Ssd),
+            ],
+        );
+        let class_names = s.strings("class_names", &["background", "person"]);
+        if class_names.is_empty() {
+            s.issue("class_names", "[]", "must name at least one class");
+        }
+        let out = Self {
+            path,
+            backend: s.choice(
+                "backend",
+                BackendKind::Tract,
+                &[
+                    ("tract", BackendKind::Tract),
+                    ("tensorrt", BackendKind::TensorRt),
+                ],
+            ),
+            family,
+            input_name: s.name("input_name", "images:0"),
+            input_width: s.int("input_width", 300, 8, 8192) as u32,
+            input_height: s.int("input_height", 300, 8, 8192) as u32,
+            layout: s.choice(
+                "layout",
+                TensorLayout::Nchw,
+                &[("nchw", TensorLayout::Nchw), ("nhwc", TensorLayout::Nhwc)],
+            ),
+            dtype: s.choice(
+                "dtype",
+                TensorDType::F32,
+                &[("f32", TensorDType::F32), ("f16", TensorDType::F16)],
+            ),
+            channel_order: s.choice(
+                "channel_order",
+                ChannelOrder::Rgb,
+                &[("rgb", ChannelOrder::Rgb), ("bgr", ChannelOrder::Bgr)],
+            ),
+            resize: s.choice(
+                "resize",
+                ResizeMode::Stretch,
+                &[
+                    ("letterbox", ResizeMode::Letterbox),
+                    ("stretch", ResizeMode::Stretch),
+                ],
+            ),
+            letterbox_anchor: s.choice(
+                "letterbox_anchor",
+                LetterboxAnchor::TopLeft,
+                &[
+                    ("top_left", LetterboxAnchor::TopLeft),
+                    ("center", LetterboxAnchor::Center),
+                ],
+            ),
+            pad_value: s.int("pad_value", 114, 0, 255) as u8,
+            scale: s.f64("scale", 1.0 / 255.0, |x| x > 0.0, "must be > 0") as f32,
+            mean: s.f32_array("mean", [0.0; 3], |_| true, "finite"),
+            std: s.f32_array("std", [1.0; 3], |x| x > 0.0, "> 0"),
+            outputs: s.strings("outputs", &[]),
+            class_names,
+            score_threshold: s.f64(
+                "score_threshold",
+                0.4,
+                |x| x > 0.0 && x < 1.0,
+                "must be in (0, 1)",
+            ) as f32,
+            nms_iou: s.f64(
+                "nms_iou",
+                0.45,
+                |x| x > 0.0 && x <= 1.0,
+                "must be in (0, 1]",
+            ) as f32,
+            class_agnostic_nms: s.bool("class_agnostic_nms", false),
+            top_k: s.int("top_k", 100, 1, 100_000) as usize,
+            ssd_boxes_yxyx: s.bool("ssd_boxes_yxyx", true),
+            ssd_background_column: s.bool("ssd_background_column", true),
+            threads: s.int("threads", 1, 1, 256) as usize,
+            engine_cache_dir: resolve(base_dir, &s.name("engine_cache_dir", "../engine_cache")),
+            precision: s.choice(
+                "precision",
+                Precision::Fp16,
+                &[("fp32", Precision::Fp32), ("fp16", Precision::Fp16)],
+            ),
+        };
+        if out.family == ModelFamily::Ssd && !out.outputs.is_empty() && out.outputs.len() != 2 {
+            s.issue(
+                "outputs",
+                format!("{:?}", out.outputs),
+                "an ssd model needs two outputs: boxes, scores",
+            );
+        }
+        if matches!(out.family, ModelFamily::Yolox | ModelFamily::Yolov8) && out.outputs.len() > 1 {
+            s.issue(
+                "outputs",
+                format!("{:?}", out.outputs),
+                "a yolox/yolov8 model has one output",
+            );
+        }
+        s.finish();
+        out
+    }
+
+    /// Number of channels the network input has (always 3: colour models).
+    pub const fn input_channels(&self) -> usize {
+        3
+    }
+
+    /// Elements in one input tensor (`1 × 3 × H × W`).
+    pub fn input_len(&self) -> usize {
+        self.input_channels() * self.input_width as usize * self.input_height as usize
+    }
+}
+
+fn resolve(base_dir: &Path, text: &str) -> PathBuf {
+    let p = Path::new(text);
+    if p.is_absolute() {
+        p.to_path_buf()
+    } else {
+        base_dir.join(p)
+    }
+}

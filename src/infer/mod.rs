@@ -1,0 +1,1 @@
+//! The Backend → Engine API and the CPU backend (tract); GPU backends behind features.

@@ -1,0 +1,1 @@
+//! The fused preprocessing pass: raw image bytes straight into the engine input tensor.

@@ -1,0 +1,1 @@
+//! Replaying a rosbag2 recording through the real pipeline on live deadlines.

@@ -1,0 +1,1 @@
+//! Replay reports: report.json, report.html and the stdout summary.

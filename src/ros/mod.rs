@@ -1,0 +1,1 @@
+//! The ROS 2 node (feature ros2): the only module that imports r2r.
