@@ -1,1 +1,7 @@
-//! Replaying a rosbag2 recording through the real pipeline on live deadlines.
+//! Replaying a rosbag2 recording through the real pipeline on live deadlines: pacing (recorded
+//! rate, a rate factor, or as fast as possible), stamps moved onto the live clock, fault
+//! injection, and the report.
+
+pub mod fault;
+
+pub use fault::{FaultSpec, FaultSpecError};
