@@ -3,5 +3,6 @@
 //! injection, and the report.
 
 pub mod fault;
+pub mod schedule;
 
 pub use fault::{FaultSpec, FaultSpecError};
