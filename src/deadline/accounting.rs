@@ -273,7 +273,12 @@ mod tests {
     #[test]
     fn drop_counts_serialise_by_reason() {
         let mut d = DropCounts::default();
-        d.add(DropReason::PredictedMiss { stage: Stage::Infer }, 3);
+        d.add(
+            DropReason::PredictedMiss {
+                stage: Stage::Infer,
+            },
+            3,
+        );
         let json = serde_json::to_string(&d).unwrap();
         assert_eq!(json, r#"{"predicted_miss:infer":3}"#);
         assert_eq!(d.total_named("predicted_miss"), 3);

@@ -62,7 +62,11 @@ impl LatencyHistogram {
             p90_ns: self.quantile_ns(0.9),
             p99_ns: self.quantile_ns(0.99),
             p999_ns: self.quantile_ns(0.999),
-            max_ns: if self.hist.is_empty() { 0 } else { self.hist.max() },
+            max_ns: if self.hist.is_empty() {
+                0
+            } else {
+                self.hist.max()
+            },
         }
     }
 

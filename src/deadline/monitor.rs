@@ -162,8 +162,7 @@ impl SafetyMonitor {
             self.stale = true;
             return self.settle(now, Cause::SensorSilence, None);
         }
-        if self.held < Level::Error
-            && now.nanos_since(self.last_publish) >= self.output_timeout_ns
+        if self.held < Level::Error && now.nanos_since(self.last_publish) >= self.output_timeout_ns
         {
             self.held = Level::Error;
             self.consecutive_on_time = 0;
@@ -355,7 +354,10 @@ mod tests {
         assert_eq!(m.on_outcome(t(10), ON_TIME), None);
         assert_eq!(m.on_outcome(t(11), ON_TIME), None);
         let r = m.on_outcome(t(12), ON_TIME).unwrap();
-        assert_eq!((r.from, r.to, r.cause), (Level::Error, Level::Warn, Cause::Recovered));
+        assert_eq!(
+            (r.from, r.to, r.cause),
+            (Level::Error, Level::Warn, Cause::Recovered)
+        );
         // An interrupted run starts over.
         m.on_outcome(t(13), ON_TIME);
         m.on_outcome(
@@ -390,7 +392,10 @@ mod tests {
         }
         assert_eq!(seen.len(), 2, "{seen:?}");
         assert_eq!((seen[0].to, seen[0].cause), (Level::Warn, Cause::MissRatio));
-        assert_eq!((seen[1].to, seen[1].cause), (Level::Error, Cause::MissRatio));
+        assert_eq!(
+            (seen[1].to, seen[1].cause),
+            (Level::Error, Cause::MissRatio)
+        );
         assert!((m.miss_ratio() - 0.5).abs() < 1e-9);
     }
 
@@ -399,10 +404,16 @@ mod tests {
         let mut m = SafetyMonitor::new(&config(), t(0));
         assert_eq!(m.tick(t(499)), None);
         let s = m.tick(t(500)).unwrap();
-        assert_eq!((s.from, s.to, s.cause), (Level::Ok, Level::Stale, Cause::SensorSilence));
+        assert_eq!(
+            (s.from, s.to, s.cause),
+            (Level::Ok, Level::Stale, Cause::SensorSilence)
+        );
         assert_eq!(m.tick(t(5000)), None, "stays stale without repeating");
         let r = m.on_arrival(t(5001)).unwrap();
-        assert_eq!((r.from, r.to, r.cause), (Level::Stale, Level::Warn, Cause::SensorResumed));
+        assert_eq!(
+            (r.from, r.to, r.cause),
+            (Level::Stale, Level::Warn, Cause::SensorResumed)
+        );
         for i in 0..2 {
             assert_eq!(m.on_outcome(t(5002 + i), ON_TIME), None);
         }
@@ -419,7 +430,10 @@ mod tests {
         }
         m.on_arrival(t(1000));
         let e = m.tick(t(1000)).unwrap();
-        assert_eq!((e.to, e.cause, e.stage), (Level::Error, Cause::OutputSilence, Some(Stage::Publish)));
+        assert_eq!(
+            (e.to, e.cause, e.stage),
+            (Level::Error, Cause::OutputSilence, Some(Stage::Publish))
+        );
         // Publishing again recovers only through hysteresis.
         assert_eq!(m.on_outcome(t(1001), ON_TIME), None);
         assert_eq!(m.on_outcome(t(1002), ON_TIME), None);

@@ -199,7 +199,9 @@ mod tests {
         let now = Stamp::new(1000, 0);
         let arrival = MonoTime::from_nanos(0);
         // 50 ms in the future is tolerated (as age 0), 50 ms + 1 ns is not.
-        let d = p.admit(now.offset_nanos(50 * MS as i64), now, arrival).unwrap();
+        let d = p
+            .admit(now.offset_nanos(50 * MS as i64), now, arrival)
+            .unwrap();
         assert_eq!(d.deadline, MonoTime::from_nanos(100 * MS));
         assert_eq!(
             p.admit(now.offset_nanos(50 * MS as i64 + 1), now, arrival),
@@ -216,7 +218,11 @@ mod tests {
         );
         // Extreme stamps do not overflow.
         assert_eq!(
-            p.admit(Stamp::new(i32::MIN, 0), Stamp::new(i32::MAX, 999_999_999), arrival),
+            p.admit(
+                Stamp::new(i32::MIN, 0),
+                Stamp::new(i32::MAX, 999_999_999),
+                arrival
+            ),
             Err(DropReason::ClockSkew)
         );
     }

@@ -43,7 +43,10 @@ impl<T> fmt::Debug for Pool<T> {
 
 impl<T> Pool<T> {
     /// Create `capacity` buffers now with `factory(index)`; nothing is allocated later.
-    pub fn new(capacity: usize, mut factory: impl FnMut(usize) -> T) -> Result<Self, EmptyPoolError> {
+    pub fn new(
+        capacity: usize,
+        mut factory: impl FnMut(usize) -> T,
+    ) -> Result<Self, EmptyPoolError> {
         if capacity == 0 {
             return Err(EmptyPoolError);
         }

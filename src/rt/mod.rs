@@ -59,8 +59,12 @@ pub enum MemoryLock {
     /// `pipeline.lock_memory` is false.
     NotRequested,
     /// Locked; `future` tells whether `MCL_FUTURE` was used too.
-    Locked { future: bool },
-    Refused { reason: Refusal },
+    Locked {
+        future: bool,
+    },
+    Refused {
+        reason: Refusal,
+    },
 }
 
 /// Everything the real-time setup granted, for the start-up report.
@@ -93,7 +97,11 @@ pub fn setup_current_thread(stage: Stage, config: &StageThreadConfig) -> ThreadG
             grant.pinned_core = Some(core);
         } else {
             let refusal = Refusal::CoreUnavailable { core };
-            tracing::warn!(stage = stage.name(), core, "core pinning refused: core not available to this process; running unpinned");
+            tracing::warn!(
+                stage = stage.name(),
+                core,
+                "core pinning refused: core not available to this process; running unpinned"
+            );
             grant.pin_refused = Some(refusal);
         }
     }
@@ -160,7 +168,9 @@ fn lock_memory_now() -> MemoryLock {
     // SAFETY: getrlimit writes into the valid `limit` struct.
     if unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) } != 0 {
         return MemoryLock::Refused {
-            reason: Refusal::MemlockLimitUnknown { errno: last_errno() },
+            reason: Refusal::MemlockLimitUnknown {
+                errno: last_errno(),
+            },
         };
     }
     // MCL_FUTURE with a finite limit makes later allocations fail (and the process abort).
@@ -175,7 +185,9 @@ fn lock_memory_now() -> MemoryLock {
         MemoryLock::Locked { future }
     } else {
         MemoryLock::Refused {
-            reason: Refusal::MlockallRefused { errno: last_errno() },
+            reason: Refusal::MlockallRefused {
+                errno: last_errno(),
+            },
         }
     }
 }
@@ -268,7 +280,10 @@ mod tests {
             rlim_cur: 0,
             rlim_max: 0,
         };
-        assert_eq!(unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) }, 0);
+        assert_eq!(
+            unsafe { libc::getrlimit(libc::RLIMIT_MEMLOCK, &mut limit) },
+            0
+        );
         match lock_memory(true) {
             MemoryLock::Locked { future } => {
                 assert_eq!(future, limit.rlim_cur == libc::RLIM_INFINITY);
