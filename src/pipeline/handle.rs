@@ -85,6 +85,18 @@ pub struct PipelineSummary {
 
 type Joined<W> = JoinHandle<(W, LatencyHistogram)>;
 
+/// The join handles of the five stage threads.
+struct StageThreads<I, P, N, D, S> {
+    ingest: Joined<I>,
+    preprocess: Joined<P>,
+    infer: Joined<N>,
+    decode: Joined<D>,
+    publish: Joined<S>,
+}
+
+/// What [`Pipeline::shutdown`] returns: the summary and the stages, handed back.
+pub type Stopped<I, P, N, D, S> = (PipelineSummary, StageSet<I, P, N, D, S>);
+
 /// A running pipeline. See the [module docs](crate::pipeline) for how to use it.
 pub struct Pipeline<I, P, N, D, S>
 where
@@ -96,7 +108,8 @@ where
 {
     shared: Arc<Shared<I::Message>>,
     transitions: Receiver<Transition>,
-    threads: (Joined<I>, Joined<P>, Joined<N>, Joined<D>, Joined<S>),
+    /// `None` only after shutdown took them.
+    threads: Option<StageThreads<I, P, N, D, S>>,
     watchdog: Option<(JoinHandle<()>, Arc<AtomicBool>, crossbeam::sync::Unparker)>,
     rt: RtReport,
 }
@@ -225,7 +238,13 @@ where
                 workers::publish_loop(&sh, publish_rx, &mut publish, &mut hist);
                 (publish, hist)
             })?;
-            Ok((t_ingest, t_pre, t_infer, t_decode, t_publish))
+            Ok(StageThreads {
+                ingest: t_ingest,
+                preprocess: t_pre,
+                infer: t_infer,
+                decode: t_decode,
+                publish: t_publish,
+            })
         })();
         drop(grants_tx);
         let threads = match started {
@@ -247,7 +266,7 @@ where
         Ok(Self {
             shared,
             transitions,
-            threads,
+            threads: Some(threads),
             watchdog: Some(watchdog),
             rt,
         })
@@ -341,19 +360,21 @@ where
 
     /// Stop accepting, let every frame in flight finish (published or dropped with a reason),
     /// join every thread, and return the summary and the stages.
-    pub fn shutdown(mut self) -> Result<(PipelineSummary, StageSet<I, P, N, D, S>), PipelineError> {
+    pub fn shutdown(mut self) -> Result<Stopped<I, P, N, D, S>, PipelineError> {
         let shared = Arc::clone(&self.shared);
         shared.accepting.store(false, Ordering::SeqCst);
         while shared.submitters.load(Ordering::SeqCst) > 0 {
             std::thread::yield_now();
         }
         shared.ingress.close();
-        let (t_ingest, t_pre, t_infer, t_decode, t_publish) = self.threads;
-        let ingest = t_ingest.join();
-        let preprocess = t_pre.join();
-        let infer = t_infer.join();
-        let decode = t_decode.join();
-        let publish = t_publish.join();
+        let Some(threads) = self.threads.take() else {
+            return Err(PipelineError::StagePanicked("pipeline"));
+        };
+        let ingest = threads.ingest.join();
+        let preprocess = threads.preprocess.join();
+        let infer = threads.infer.join();
+        let decode = threads.decode.join();
+        let publish = threads.publish.join();
         if let Some((handle, stop, unparker)) = self.watchdog.take() {
             stop.store(true, Ordering::SeqCst);
             unparker.unpark();
@@ -392,5 +413,27 @@ where
             publish,
         };
         Ok((summary, stages))
+    }
+}
+
+impl<I, P, N, D, S> Drop for Pipeline<I, P, N, D, S>
+where
+    I: IngestStage,
+    P: ProcessStage<I::Frame>,
+    N: ProcessStage<P::Output>,
+    D: ProcessStage<N::Output>,
+    S: PublishStage<D::Output>,
+{
+    /// Dropped without [`Pipeline::shutdown`]: stop accepting and let the threads drain and
+    /// exit on their own (detached).
+    fn drop(&mut self) {
+        if self.threads.is_some() {
+            self.shared.accepting.store(false, Ordering::SeqCst);
+            self.shared.ingress.close();
+        }
+        if let Some((_, stop, unparker)) = self.watchdog.take() {
+            stop.store(true, Ordering::SeqCst);
+            unparker.unpark();
+        }
     }
 }

@@ -98,7 +98,7 @@ mod slot;
 mod stage;
 mod workers;
 
-pub use handle::{Pipeline, PipelineError, PipelineSettings, PipelineSummary, Submitted};
+pub use handle::{Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted};
 pub use stage::{
     FnStage, FrameHeader, FrameMeta, IngestStage, ProcessStage, PublishStage, StageSet,
 };
