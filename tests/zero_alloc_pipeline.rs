@@ -96,7 +96,11 @@ fn steady_state_frames_allocate_nothing() {
     let snapshot = pipeline.snapshot();
     let (summary, _stages) = pipeline.shutdown().unwrap();
 
-    assert_eq!(summary.accounting.published, 3300, "{:?}", summary.accounting);
+    assert_eq!(
+        summary.accounting.published, 3300,
+        "{:?}",
+        summary.accounting
+    );
     assert_eq!(published.get(), 3300);
     assert_eq!(snapshot.accounting.dropped.total(), 0);
     assert_eq!(summary.latency.end_to_end.count(), 3300);
