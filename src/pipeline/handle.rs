@@ -15,8 +15,8 @@ use crate::deadline::{
     AccountingSnapshot, Clock, DeadlinePolicy, LatencyHistogram, LatencyHistograms,
     MonitorSnapshot, SafetyMonitor, StageCosts, Transition,
 };
-use crate::error::{DropReason, Stage};
-use crate::pipeline::shared::{Arrived, Shared, Telemetry, TRANSITION_LOG_CAPACITY};
+use crate::error::Stage;
+use crate::pipeline::shared::{Shared, Telemetry, TRANSITION_LOG_CAPACITY};
 use crate::pipeline::slot::Slot;
 use crate::pipeline::stage::{IngestStage, ProcessStage, PublishStage, StageSet};
 use crate::pipeline::workers::{self, InFlight};
@@ -65,6 +65,26 @@ pub enum Submitted<M> {
     AcceptedSuperseding,
     /// The pipeline is shutting down; the message is handed back, not counted.
     Closed(M),
+}
+
+/// Submits messages to a running pipeline from any thread; see [`Pipeline::submitter`].
+pub struct Submitter<M> {
+    shared: Arc<Shared<M>>,
+}
+
+impl<M> Clone for Submitter<M> {
+    fn clone(&self) -> Self {
+        Self {
+            shared: Arc::clone(&self.shared),
+        }
+    }
+}
+
+impl<M> Submitter<M> {
+    /// Same as [`Pipeline::submit`].
+    pub fn submit(&self, message: M) -> Submitted<M> {
+        self.shared.submit(message)
+    }
 }
 
 /// Everything the replay report needs, after shutdown.
@@ -303,32 +323,17 @@ where
 
     /// Hand a received message to the pipeline. Never blocks and never allocates: the message
     /// waits in a bounded ingress queue (`pipeline.channel_capacity`) whose oldest entry is
-    /// dropped as `Superseded` when full. Callable from any thread (e.g. a subscription
-    /// callback); arrival time is taken here.
+    /// dropped as `Superseded` when full. Arrival time is taken here.
     pub fn submit(&self, message: I::Message) -> Submitted<I::Message> {
-        let shared = &*self.shared;
-        shared.submitters.fetch_add(1, Ordering::SeqCst);
-        if !shared.accepting.load(Ordering::SeqCst) {
-            shared.submitters.fetch_sub(1, Ordering::SeqCst);
-            return Submitted::Closed(message);
-        }
-        let arrival = shared.clock.now();
-        let ros_now = shared.clock.ros_now();
-        shared.accounting.received();
-        shared.arrived(arrival);
-        let evicted = shared.ingress.offer(Arrived {
-            message,
-            arrival,
-            ros_now,
-        });
-        shared.submitters.fetch_sub(1, Ordering::SeqCst);
-        match evicted {
-            None => Submitted::Accepted,
-            Some(old) => {
-                drop(old);
-                shared.drop_frame(Stage::Ingest, DropReason::Superseded, u64::MAX);
-                Submitted::AcceptedSuperseding
-            }
+        self.shared.submit(message)
+    }
+
+    /// A cloneable, `Send + Sync` handle that submits from other threads (e.g. a subscription
+    /// callback) while this `Pipeline` keeps ownership for [`Pipeline::shutdown`]. After
+    /// shutdown it answers [`Submitted::Closed`].
+    pub fn submitter(&self) -> Submitter<I::Message> {
+        Submitter {
+            shared: Arc::clone(&self.shared),
         }
     }
 

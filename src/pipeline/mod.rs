@@ -24,6 +24,10 @@
 //! empty, `FrameError::BadInput(kind)` for bad data, `FrameError::Engine` for engine failures;
 //! a panic in a stage is caught and counted as `EngineError`.
 //!
+//! Pools are the integrator's: create them before [`Pipeline::start`] with
+//! `pipeline.frame_pool_size` / `pipeline.tensor_pool_size` buffers, so that memory locking
+//! (after the threads start) covers them.
+//!
 //! # For the replay driver
 //!
 //! Feed records with [`Pipeline::submit`] (pace it yourself; the ingress queue keeps the newest
@@ -33,7 +37,8 @@
 //!
 //! # For the ROS 2 node
 //!
-//! Call [`Pipeline::submit`] from the subscription callback (never blocks), read
+//! Call [`Pipeline::submit`] (or a cloned [`Pipeline::submitter`]) from the subscription
+//! callback (never blocks, never allocates), read
 //! [`Pipeline::transitions`] to publish alarms as they happen, and publish
 //! [`Pipeline::snapshot`] on `/diagnostics` every `monitor.diagnostics_period_ms`. The watchdog
 //! (sensor and output silence) runs on its own thread.
@@ -98,7 +103,9 @@ mod slot;
 mod stage;
 mod workers;
 
-pub use handle::{Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted};
+pub use handle::{
+    Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted, Submitter,
+};
 pub use stage::{
     FnStage, FrameHeader, FrameMeta, IngestStage, ProcessStage, PublishStage, StageSet,
 };

@@ -2,7 +2,7 @@
 //! accounting, and the telemetry (monitor + end-to-end histogram + transition log) behind one
 //! short-held mutex. No lock is ever held across stages: each outcome locks, records, unlocks.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crossbeam::channel::Sender;
@@ -13,6 +13,7 @@ use crate::deadline::{
 };
 use crate::error::{DropReason, Stage};
 use crate::frame::Stamp;
+use crate::pipeline::handle::Submitted;
 use crate::pipeline::slot::Slot;
 
 /// Transitions kept for the summary (more are counted, not stored).
@@ -50,6 +51,34 @@ pub(crate) struct Shared<M> {
 impl<M> Shared<M> {
     pub(crate) fn now(&self) -> MonoTime {
         self.clock.now()
+    }
+
+    /// Accept a message into the ingress queue (see `Pipeline::submit`).
+    pub(crate) fn submit(&self, message: M) -> Submitted<M> {
+        self.submitters.fetch_add(1, Ordering::SeqCst);
+        if !self.accepting.load(Ordering::SeqCst) {
+            self.submitters.fetch_sub(1, Ordering::SeqCst);
+            return Submitted::Closed(message);
+        }
+        let arrival = self.clock.now();
+        let ros_now = self.clock.ros_now();
+        self.accounting.received();
+        self.arrived(arrival);
+        let evicted = self.ingress.offer(Arrived {
+            message,
+            arrival,
+            ros_now,
+        });
+        self.submitters.fetch_sub(1, Ordering::SeqCst);
+        match evicted {
+            None => Submitted::Accepted,
+            Some(old) => {
+                drop(old);
+                // The evicted message never got a sequence number.
+                self.drop_frame(Stage::Ingest, DropReason::Superseded, u64::MAX);
+                Submitted::AcceptedSuperseding
+            }
+        }
     }
 
     pub(crate) fn telemetry(&self) -> MutexGuard<'_, Telemetry> {
