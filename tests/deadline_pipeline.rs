@@ -154,3 +154,63 @@ fn predictive_drops_happen_before_the_work_once_costs_are_known() {
         5
     );
 }
+
+#[test]
+fn watchdogs_and_live_transitions_reach_the_integrator() {
+    let clock = Arc::new(ManualClock::new(Stamp::new(1_000, 0)));
+    let stages = StageSet {
+        ingest: TestIngest::new(2),
+        preprocess: FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame_id(&f))),
+        infer: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        decode: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        // The sink refuses everything: frames arrive but nothing is published.
+        publish: FnStage(|_id: u64, _: &FrameMeta| Err(redline::error::FrameError::Engine)),
+    };
+    let mut cfg = settings(100.0);
+    cfg.monitor.sensor_timeout_ms = 500.0;
+    cfg.monitor.output_timeout_ms = 300.0;
+    cfg.monitor.error_consecutive_misses = 1000;
+    cfg.monitor.warn_consecutive_misses = 1000;
+    cfg.monitor.warn_miss_ratio = 1.0;
+    cfg.monitor.error_miss_ratio = 1.0;
+    let pipeline = Pipeline::start(&cfg, clock.clone(), stages).unwrap();
+    let transitions = pipeline.transitions().clone();
+
+    // Sensor silence: nothing arrives for 500 ms → STALE, seen live and in the snapshot.
+    clock.advance_ms(500);
+    let stale = pipeline.tick().expect("sensor silence");
+    assert_eq!(
+        (stale.to, stale.cause),
+        (Level::Stale, redline::deadline::Cause::SensorSilence)
+    );
+    assert_eq!(transitions.try_recv().unwrap(), stale);
+    assert_eq!(pipeline.snapshot().level, Level::Stale);
+
+    // Frames arrive again but nothing is published: resume at WARN, then output silence → ERROR.
+    for id in 0..4 {
+        pipeline.submit(message_now(&*clock, id));
+        while pipeline.accounting().in_flight > 0 {
+            std::thread::yield_now();
+        }
+        clock.advance_ms(100);
+    }
+    let resumed = transitions.try_recv().unwrap();
+    assert_eq!((resumed.from, resumed.to), (Level::Stale, Level::Warn));
+    pipeline.tick();
+    let silent = transitions.try_recv().expect("output silence");
+    assert_eq!(
+        (silent.to, silent.cause),
+        (Level::Error, redline::deadline::Cause::OutputSilence)
+    );
+    let snapshot = pipeline.snapshot();
+    assert_eq!(snapshot.level, Level::Error);
+    assert_eq!(
+        snapshot.alarm.cause,
+        Some(redline::deadline::Cause::OutputSilence)
+    );
+    assert_eq!(snapshot.drops.get(DropReason::EngineError), 4);
+
+    let (summary, _) = pipeline.shutdown().unwrap();
+    let causes: Vec<_> = summary.transitions.iter().map(|t| t.to).collect();
+    assert_eq!(causes, vec![Level::Stale, Level::Warn, Level::Error]);
+}
