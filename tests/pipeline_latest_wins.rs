@@ -2,6 +2,7 @@
 //! buffers go back to the pool, the newest frame always gets through, and pool exhaustion is a
 //! counted drop, never a block.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -21,10 +22,18 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
     let frames = ingest.frames.clone();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let seen_in_sink = Arc::clone(&seen);
+    // Preprocess is stuck on frame 0 until the test has submitted every frame.
+    let gate = Arc::new(AtomicBool::new(false));
+    let gate_in_stage = Arc::clone(&gate);
+    let entered = Arc::new(AtomicBool::new(false));
+    let entered_in_stage = Arc::clone(&entered);
     let stages = StageSet {
         ingest,
-        preprocess: FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| {
-            std::thread::sleep(Duration::from_millis(15));
+        preprocess: FnStage(move |frame: Lease<Vec<u8>>, _: &FrameMeta| {
+            entered_in_stage.store(true, Ordering::SeqCst);
+            while !gate_in_stage.load(Ordering::SeqCst) {
+                std::thread::sleep(Duration::from_micros(200));
+            }
             Ok(frame_id(&frame))
         }),
         infer: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
@@ -36,19 +45,23 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
     };
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
     const N: u64 = 40;
-    for id in 0..N {
-        pipeline.submit(message_now(&*clock, id));
-        std::thread::sleep(Duration::from_millis(1));
+    pipeline.submit(message_now(&*clock, 0));
+    // Let frame 0 reach preprocess before the flood.
+    while !entered.load(Ordering::SeqCst) {
+        std::thread::yield_now();
     }
+    for id in 1..N {
+        pipeline.submit(message_now(&*clock, id));
+        std::thread::sleep(Duration::from_micros(300));
+    }
+    gate.store(true, Ordering::SeqCst);
     let (summary, _) = pipeline.shutdown().unwrap();
     let seen = seen.lock().unwrap().clone();
     let a = summary.accounting;
 
     let superseded = a.dropped.get(DropReason::Superseded);
-    assert!(
-        superseded >= N / 2,
-        "a 15 ms consumer of 1 ms frames must shed most: {a:?}"
-    );
+    // At most: frame 0, the slot's frame, and the ingress queue (capacity 2) get through.
+    assert!((2..=4).contains(&a.published), "{a:?} {seen:?}");
     assert_eq!(a.published as usize, seen.len());
     assert_eq!(
         a.published + superseded,
@@ -56,6 +69,7 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
         "only supersession drops here: {a:?}"
     );
     assert!(a.balances() && a.in_flight == 0);
+    assert_eq!(seen.first(), Some(&0));
     assert!(
         seen.windows(2).all(|w| w[0] < w[1]),
         "frames stay in order: {seen:?}"
