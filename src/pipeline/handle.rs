@@ -16,6 +16,7 @@ use crate::deadline::{
     MonitorSnapshot, SafetyMonitor, StageCosts, Transition,
 };
 use crate::error::Stage;
+use crate::pipeline::events::{FrameEvent, FRAME_EVENT_CAPACITY};
 use crate::pipeline::shared::{Shared, Telemetry, TRANSITION_LOG_CAPACITY};
 use crate::pipeline::slot::Slot;
 use crate::pipeline::stage::{IngestStage, ProcessStage, PublishStage, StageSet};
@@ -128,6 +129,7 @@ where
 {
     shared: Arc<Shared<I::Message>>,
     transitions: Receiver<Transition>,
+    events: Receiver<FrameEvent>,
     /// `None` only after shutdown took them.
     threads: Option<StageThreads<I, P, N, D, S>>,
     watchdog: Option<(JoinHandle<()>, Arc<AtomicBool>, crossbeam::sync::Unparker)>,
@@ -172,6 +174,7 @@ where
     ) -> Result<Self, PipelineError> {
         let now = clock.now();
         let (transitions_tx, transitions) = channel::bounded(TRANSITION_CHANNEL_CAPACITY);
+        let (events_tx, events) = channel::bounded(FRAME_EVENT_CAPACITY);
         let (ingress, ingress_parker) = Slot::new(settings.pipeline.channel_capacity);
         let shared = Arc::new(Shared {
             clock,
@@ -186,6 +189,7 @@ where
                 log_overflow: 0,
             }),
             transitions: transitions_tx,
+            events: events_tx,
             ingress,
             accepting: AtomicBool::new(true),
             submitters: AtomicUsize::new(0),
@@ -286,6 +290,7 @@ where
         Ok(Self {
             shared,
             transitions,
+            events,
             threads: Some(threads),
             watchdog: Some(watchdog),
             rt,
@@ -341,6 +346,13 @@ where
     /// ones, the summary keeps them all).
     pub fn transitions(&self) -> &Receiver<Transition> {
         &self.transitions
+    }
+
+    /// Per-frame outcomes as they happen (bounded, lossy when nobody drains it). The returned
+    /// receiver outlives [`Pipeline::shutdown`], so the outcomes of frames that were in flight
+    /// at shutdown can be drained afterwards.
+    pub fn frame_events(&self) -> Receiver<FrameEvent> {
+        self.events.clone()
     }
 
     /// What `/diagnostics` needs, now.

@@ -97,12 +97,14 @@
 //! # let _ = live;
 //! ```
 
+mod events;
 mod handle;
 mod shared;
 mod slot;
 mod stage;
 mod workers;
 
+pub use events::FrameEvent;
 pub use handle::{
     Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted, Submitter,
 };

@@ -13,6 +13,7 @@ use crate::deadline::{
 };
 use crate::error::{DropReason, Stage};
 use crate::frame::Stamp;
+use crate::pipeline::events::FrameEvent;
 use crate::pipeline::handle::Submitted;
 use crate::pipeline::slot::Slot;
 
@@ -42,6 +43,7 @@ pub(crate) struct Shared<M> {
     pub(crate) accounting: Accounting,
     pub(crate) telemetry: Mutex<Telemetry>,
     pub(crate) transitions: Sender<Transition>,
+    pub(crate) events: Sender<FrameEvent>,
     pub(crate) ingress: Slot<Arrived<M>>,
     pub(crate) accepting: AtomicBool,
     pub(crate) submitters: AtomicUsize,
@@ -98,9 +100,13 @@ impl<M> Shared<M> {
             "frame dropped"
         );
         let now = self.now();
-        let transition = self
-            .telemetry()
-            .record(now, Outcome::Dropped { reason, stage });
+        let outcome = Outcome::Dropped { reason, stage };
+        let transition = self.telemetry().record(now, outcome);
+        let _ = self.events.try_send(FrameEvent {
+            seq,
+            at: now,
+            outcome,
+        });
         self.emit(transition);
     }
 
@@ -109,11 +115,17 @@ impl<M> Shared<M> {
         self.accounting.published();
         tracing::trace!(seq, latency_ns, "frame published");
         let now = self.now();
+        let outcome = Outcome::OnTime { latency_ns };
         let transition = {
             let mut t = self.telemetry();
             t.end_to_end.record_ns(latency_ns);
-            t.record(now, Outcome::OnTime { latency_ns })
+            t.record(now, outcome)
         };
+        let _ = self.events.try_send(FrameEvent {
+            seq,
+            at: now,
+            outcome,
+        });
         self.emit(transition);
     }
 
