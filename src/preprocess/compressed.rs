@@ -7,12 +7,16 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use image::codecs::jpeg::JpegDecoder;
 use image::codecs::png::PngDecoder;
-use image::{ColorType, ImageDecoder, Limits};
+use image::{ColorType, ImageDecoder, ImageError, Limits};
 
 use crate::error::{BadInputKind, FrameError};
 use crate::frame::{ImageLimits, ImageView, PixelEncoding};
 
 const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
+/// How far from the end of a JPEG its EOI marker may be.
+const EOI_SEARCH: usize = 64;
+/// Working memory a decoder may use beyond the output image (Huffman tables, row buffers).
+const DECODER_MARGIN: u64 = 64 << 20;
 const PNG_MAGIC: &[u8] = &[0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A];
 
 /// Decodes `CompressedImage` payloads (format sniffed from the magic bytes).
@@ -44,10 +48,16 @@ impl CompressedDecoder {
     ) -> Result<ImageView<'b>, FrameError> {
         let corrupt = FrameError::BadInput(BadInputKind::CorruptCompressed);
         let (width, height, color) = if bytes.starts_with(JPEG_MAGIC) {
-            let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(|_| corrupt)?;
+            if !ends_with_eoi(bytes) {
+                // zune-jpeg fills a truncated scan with grey; a cut-off frame is bad input.
+                return Err(corrupt);
+            }
+            let decoder = JpegDecoder::new(Cursor::new(bytes)).map_err(header_error)?;
             self.decode_with(decoder, buf)?
         } else if bytes.starts_with(PNG_MAGIC) {
-            let decoder = PngDecoder::new(Cursor::new(bytes)).map_err(|_| corrupt)?;
+            let limits = self.decoder_limits(buf.capacity());
+            let decoder =
+                PngDecoder::with_limits(Cursor::new(bytes), limits).map_err(header_error)?;
             self.decode_with(decoder, buf)?
         } else {
             return Err(corrupt);
@@ -62,6 +72,16 @@ impl CompressedDecoder {
             buf,
             self.limits,
         )?)
+    }
+
+    /// The decoders' own limits: our dimensions, and allocations bounded by the pooled buffer
+    /// plus a fixed working margin.
+    fn decoder_limits(&self, capacity: usize) -> Limits {
+        let mut limits = Limits::default();
+        limits.max_image_width = Some(self.limits.max_width);
+        limits.max_image_height = Some(self.limits.max_height);
+        limits.max_alloc = Some(capacity as u64 + DECODER_MARGIN);
+        limits
     }
 
     fn decode_with<D: ImageDecoder>(
@@ -82,11 +102,9 @@ impl CompressedDecoder {
         if total > buf.capacity() {
             return Err(too_large);
         }
-        let mut limits = Limits::default();
-        limits.max_image_width = Some(self.limits.max_width);
-        limits.max_image_height = Some(self.limits.max_height);
-        limits.max_alloc = Some(buf.capacity() as u64 + (64 << 20));
-        decoder.set_limits(limits).map_err(|_| too_large)?;
+        decoder
+            .set_limits(self.decoder_limits(buf.capacity()))
+            .map_err(|_| too_large)?;
         let color = decoder.color_type();
         buf.clear();
         buf.resize(total, 0);
@@ -96,6 +114,22 @@ impl CompressedDecoder {
             _ => Err(corrupt),
         }
     }
+}
+
+/// Whether a JPEG's End Of Image marker lies in its last bytes (cameras may append a short
+/// trailer). In entropy-coded data `FF` is only followed by `00` or `D0`–`D7`, so `FF D9` there
+/// is the real marker.
+fn ends_with_eoi(bytes: &[u8]) -> bool {
+    let tail = &bytes[bytes.len().saturating_sub(EOI_SEARCH)..];
+    tail.windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// A header the decoder refused: too large for the limits, or corrupt.
+fn header_error(err: ImageError) -> FrameError {
+    FrameError::BadInput(match err {
+        ImageError::Limits(_) => BadInputKind::DecodedTooLarge,
+        _ => BadInputKind::CorruptCompressed,
+    })
 }
 
 /// Rewrite the decoded pixels in place as one of our 8-bit encodings.
