@@ -51,7 +51,7 @@ fn pool(decoder: &CompressedDecoder) -> Vec<u8> {
 
 #[test]
 fn raw_geometry_errors_name_the_right_kind() {
-    let data = vec![0u8; 64];
+    let data = [0u8; 64];
     let err = |w, h, step, enc: &str, len: usize| {
         ImageView::from_parts(w, h, step, enc, &data[..len], LIMITS).unwrap_err()
     };
