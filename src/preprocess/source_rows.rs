@@ -1,0 +1,124 @@
+//! The horizontal half of the resize: one source row (any encoding) → one resampled row of
+//! three planar f32 channels in network channel order. Packed 4:2:2 rows are first converted
+//! to RGB (BT.601 video range, as OpenCV's `COLOR_YUV2RGB_UYVY/YUY2`) in a scratch row.
+
+use super::taps::AxisTaps;
+use crate::config::ChannelOrder;
+use crate::frame::PixelEncoding;
+
+/// How to read network channels out of a source row.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct ChannelMap {
+    /// Byte offsets of the network's three channels inside one pixel.
+    offsets: [usize; 3],
+    /// Bytes per pixel of the row handed to [`resample_row`] (3 after a 4:2:2 conversion).
+    bytes_per_pixel: usize,
+    /// The source is 4:2:2 and must go through the RGB scratch row first.
+    yuv: Option<YuvOrder>,
+}
+
+#[derive(Copy, Clone, Debug)]
+enum YuvOrder {
+    Uyvy,
+    Yuyv,
+}
+
+impl ChannelMap {
+    pub fn new(encoding: PixelEncoding, order: ChannelOrder) -> Self {
+        // Offsets of R, G, B inside one source pixel.
+        let (rgb, bytes_per_pixel, yuv) = match encoding {
+            PixelEncoding::Rgb8 => ([0, 1, 2], 3, None),
+            PixelEncoding::Bgr8 => ([2, 1, 0], 3, None),
+            PixelEncoding::Rgba8 => ([0, 1, 2], 4, None),
+            PixelEncoding::Bgra8 => ([2, 1, 0], 4, None),
+            PixelEncoding::Mono8 => ([0, 0, 0], 1, None),
+            PixelEncoding::Uyvy => ([0, 1, 2], 3, Some(YuvOrder::Uyvy)),
+            PixelEncoding::Yuyv => ([0, 1, 2], 3, Some(YuvOrder::Yuyv)),
+        };
+        let offsets = match order {
+            ChannelOrder::Rgb => rgb,
+            ChannelOrder::Bgr => [rgb[2], rgb[1], rgb[0]],
+        };
+        Self {
+            offsets,
+            bytes_per_pixel,
+            yuv,
+        }
+    }
+
+    /// Bytes of RGB scratch needed for a source row of `width` pixels (0 when not 4:2:2).
+    pub fn scratch_len(&self, width: u32) -> usize {
+        if self.yuv.is_some() {
+            width as usize * 3
+        } else {
+            0
+        }
+    }
+
+    /// Resample `row` (one source row, no padding) horizontally into `out` (`3 × taps.len()`,
+    /// planar). `scratch` must be [`Self::scratch_len`] long.
+    pub fn resample(&self, row: &[u8], scratch: &mut [u8], taps: &AxisTaps, out: &mut [f32]) {
+        let row = match self.yuv {
+            Some(order) => {
+                yuv422_to_rgb(row, order, scratch);
+                &*scratch
+            }
+            None => row,
+        };
+        match self.bytes_per_pixel {
+            1 => resample_row::<1>(row, self.offsets, taps, out),
+            3 => resample_row::<3>(row, self.offsets, taps, out),
+            _ => resample_row::<4>(row, self.offsets, taps, out),
+        }
+    }
+}
+
+fn resample_row<const BPP: usize>(
+    row: &[u8],
+    offsets: [usize; 3],
+    taps: &AxisTaps,
+    out: &mut [f32],
+) {
+    let n = taps.len();
+    let (c0, rest) = out.split_at_mut(n);
+    let (c1, c2) = rest.split_at_mut(n);
+    let [o0, o1, o2] = offsets;
+    for x in 0..n {
+        let p = taps.first[x] as usize * BPP;
+        let q = taps.second[x] as usize * BPP;
+        let w = taps.weight[x];
+        let lerp = |o: usize| {
+            let a = f32::from(row[p + o]);
+            a + (f32::from(row[q + o]) - a) * w
+        };
+        c0[x] = lerp(o0);
+        c1[x] = lerp(o1);
+        c2[x] = lerp(o2);
+    }
+}
+
+// BT.601 video-range coefficients in 20-bit fixed point, as OpenCV's `ITUR_BT_601_*`.
+const CY: i32 = 1_220_542;
+const CVR: i32 = 1_673_527;
+const CVG: i32 = -852_492;
+const CUG: i32 = -409_993;
+const CUB: i32 = 2_116_026;
+const HALF: i32 = 1 << 19;
+
+/// Convert one packed 4:2:2 row to RGB8 (`out` is `3 × width`).
+fn yuv422_to_rgb(row: &[u8], order: YuvOrder, out: &mut [u8]) {
+    let (y_at, u_at, v_at) = match order {
+        YuvOrder::Uyvy => ([1, 3], 0, 2),
+        YuvOrder::Yuyv => ([0, 2], 1, 3),
+    };
+    for (x, px) in out.chunks_exact_mut(3).enumerate() {
+        let pair = &row[(x / 2) * 4..(x / 2) * 4 + 4];
+        let y = (i32::from(pair[y_at[x % 2]]) - 16).max(0) * CY;
+        let u = i32::from(pair[u_at]) - 128;
+        let v = i32::from(pair[v_at]) - 128;
+        let clamp = |s: i32| ((s + HALF) >> 20).clamp(0, 255) as u8;
+        px[0] = clamp(y + CVR * v);
+        px[1] = clamp(y + CVG * v + CUG * u);
+        px[2] = clamp(y + CUB * u);
+    }
+}
