@@ -40,6 +40,7 @@ pub mod report;
 #[cfg(feature = "ros2")]
 pub mod ros;
 pub mod rt;
+pub mod stages;
 
 pub use config::Config;
 pub use error::{BadInputKind, DropReason, FrameError, Stage};

@@ -1,0 +1,68 @@
+//! The preprocess stage: view (or decode) the pooled frame, then one fused pass straight into a
+//! pooled engine input tensor.
+
+use crate::error::{FrameError, Stage};
+use crate::frame::{Lease, LetterboxTransform, Pool};
+use crate::infer::{ElementType, InputTensor};
+use crate::pipeline::{FrameMeta, ProcessStage};
+use crate::preprocess::{CompressedDecoder, Preprocessor, TensorMut};
+
+use super::frame_buffer::FrameBuffer;
+
+/// A filled engine input and the transform back to source pixels.
+pub struct Preprocessed {
+    pub tensor: Lease<InputTensor>,
+    pub transform: LetterboxTransform,
+}
+
+/// Decodes compressed frames into its own buffer and fills pooled input tensors.
+pub struct PreprocessStage {
+    preprocessor: Preprocessor,
+    decoder: CompressedDecoder,
+    /// Decoded pixels of a compressed frame (capacity fixed at start-up by the image limits).
+    decoded: Vec<u8>,
+    tensors: Pool<InputTensor>,
+}
+
+impl PreprocessStage {
+    pub fn new(
+        preprocessor: Preprocessor,
+        decoder: CompressedDecoder,
+        tensors: Pool<InputTensor>,
+    ) -> Self {
+        Self {
+            decoded: Vec::with_capacity(decoder.buffer_capacity()),
+            preprocessor,
+            decoder,
+            tensors,
+        }
+    }
+}
+
+impl ProcessStage<Lease<FrameBuffer>> for PreprocessStage {
+    type Output = Preprocessed;
+
+    fn process(
+        &mut self,
+        frame: Lease<FrameBuffer>,
+        _meta: &FrameMeta,
+    ) -> Result<Preprocessed, FrameError> {
+        let mut tensor = self
+            .tensors
+            .try_lease()
+            .ok_or(FrameError::PoolExhausted(Stage::Preprocess))?;
+        let image = match frame.raw_view() {
+            Some(view) => view?,
+            None => self.decoder.decode(&frame.bytes, &mut self.decoded)?,
+        };
+        let transform = match tensor.spec().element {
+            ElementType::F32 => self
+                .preprocessor
+                .run(&image, TensorMut::F32(tensor.as_f32_mut()?))?,
+            ElementType::F16 => self
+                .preprocessor
+                .run(&image, TensorMut::F16(tensor.as_f16_mut()?))?,
+        };
+        Ok(Preprocessed { tensor, transform })
+    }
+}
