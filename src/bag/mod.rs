@@ -1,1 +1,217 @@
-//! rosbag2 reading (MCAP, sqlite3; metadata.yaml v5–v9) and MCAP writing.
+//! rosbag2 recordings: reading directories (metadata.yaml versions 5–9, one or several MCAP or
+//! sqlite3 files) and bare `.mcap` / `.db3` files, and picking the image topic to replay.
+//!
+//! ```no_run
+//! use redline::bag::Bag;
+//! let bag = Bag::open("recording/".as_ref())?;
+//! let topic = bag.choose_image_topic("")?; // the only image topic, or the configured one
+//! for message in bag.messages(&topic.name) {
+//!     let message = message?; // CDR bytes and the recording time
+//!     # let _ = message;
+//! }
+//! # Ok::<(), redline::bag::BagError>(())
+//! ```
+
+mod error;
+mod mcap_reader;
+mod metadata;
+mod sqlite_reader;
+
+use std::path::{Path, PathBuf};
+
+pub use error::BagError;
+pub use metadata::{BagMetadata, TopicInfo};
+
+/// ROS type names of the image messages redline replays.
+pub const IMAGE_TYPE: &str = "sensor_msgs/msg/Image";
+pub const COMPRESSED_IMAGE_TYPE: &str = "sensor_msgs/msg/CompressedImage";
+
+/// One recorded message: its recording time and its CDR bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BagMessage {
+    pub log_time_ns: u64,
+    pub data: Vec<u8>,
+}
+
+/// How the bag stores its messages.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Storage {
+    Mcap,
+    Sqlite3,
+}
+
+/// An opened recording.
+#[derive(Clone, Debug)]
+pub struct Bag {
+    path: PathBuf,
+    storage: Storage,
+    files: Vec<PathBuf>,
+    topics: Vec<TopicInfo>,
+    metadata_version: Option<u64>,
+}
+
+impl Bag {
+    /// Open a rosbag2 directory or a bare `.mcap` / `.db3` file.
+    pub fn open(path: &Path) -> Result<Self, BagError> {
+        if path.is_dir() {
+            if path.join("metadata.yaml").is_file() {
+                let meta = BagMetadata::read(path)?;
+                let storage = match meta.storage.as_str() {
+                    "mcap" => Storage::Mcap,
+                    "sqlite3" => Storage::Sqlite3,
+                    other => {
+                        return Err(BagError::UnsupportedStorage {
+                            path: path.to_path_buf(),
+                            storage: other.to_string(),
+                        })
+                    }
+                };
+                let topics = if meta.topics.is_empty() {
+                    read_topics(storage, &meta.files)?
+                } else {
+                    meta.topics
+                };
+                return Ok(Self {
+                    path: path.to_path_buf(),
+                    storage,
+                    files: meta.files,
+                    topics,
+                    metadata_version: Some(meta.version),
+                });
+            }
+            // No metadata.yaml: every data file in the directory, in name order.
+            let mut files: Vec<PathBuf> = std::fs::read_dir(path)
+                .map_err(|source| BagError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                })?
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| storage_of(p).is_some())
+                .collect();
+            files.sort();
+            let storage =
+                files
+                    .first()
+                    .and_then(|f| storage_of(f))
+                    .ok_or_else(|| BagError::NotABag {
+                        path: path.to_path_buf(),
+                    })?;
+            files.retain(|f| storage_of(f) == Some(storage));
+            let topics = read_topics(storage, &files)?;
+            return Ok(Self {
+                path: path.to_path_buf(),
+                storage,
+                files,
+                topics,
+                metadata_version: None,
+            });
+        }
+        let storage = storage_of(path).ok_or_else(|| BagError::NotABag {
+            path: path.to_path_buf(),
+        })?;
+        let files = vec![path.to_path_buf()];
+        let topics = read_topics(storage, &files)?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            storage,
+            files,
+            topics,
+            metadata_version: None,
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+    pub fn storage(&self) -> Storage {
+        self.storage
+    }
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+    pub fn topics(&self) -> &[TopicInfo] {
+        &self.topics
+    }
+    /// The `metadata.yaml` version, when the bag has one.
+    pub fn metadata_version(&self) -> Option<u64> {
+        self.metadata_version
+    }
+
+    /// The topic to replay: `configured` if set (it must exist and be an image topic), else
+    /// the only image topic in the bag.
+    pub fn choose_image_topic(&self, configured: &str) -> Result<TopicInfo, BagError> {
+        let images: Vec<&TopicInfo> = self
+            .topics
+            .iter()
+            .filter(|t| t.type_name == IMAGE_TYPE || t.type_name == COMPRESSED_IMAGE_TYPE)
+            .collect();
+        let names = |ts: &[&TopicInfo]| ts.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        if !configured.is_empty() {
+            return images
+                .iter()
+                .find(|t| t.name == configured)
+                .map(|t| (*t).clone())
+                .ok_or_else(|| BagError::TopicNotFound {
+                    path: self.path.clone(),
+                    topic: configured.to_string(),
+                    candidates: names(&images),
+                });
+        }
+        match images.as_slice() {
+            [only] => Ok((*only).clone()),
+            [] => Err(BagError::NoImageTopic {
+                path: self.path.clone(),
+                topics: self.topics.iter().map(|t| t.name.clone()).collect(),
+            }),
+            many => Err(BagError::AmbiguousImageTopic {
+                path: self.path.clone(),
+                candidates: names(many),
+            }),
+        }
+    }
+
+    /// The messages of `topic`, in recording-time order. A damaged file yields the messages
+    /// before the damage, then one error, then ends.
+    pub fn messages(
+        &self,
+        topic: &str,
+    ) -> Box<dyn Iterator<Item = Result<BagMessage, BagError>> + Send> {
+        match self.storage {
+            Storage::Mcap => Box::new(mcap_reader::McapTopicStream::new(self.files.clone(), topic)),
+            Storage::Sqlite3 => Box::new(sqlite_reader::SqliteTopicStream::new(
+                self.files.clone(),
+                topic,
+            )),
+        }
+    }
+}
+
+fn storage_of(path: &Path) -> Option<Storage> {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("mcap") => Some(Storage::Mcap),
+        Some("db3") => Some(Storage::Sqlite3),
+        _ => None,
+    }
+}
+
+fn read_topics(storage: Storage, files: &[PathBuf]) -> Result<Vec<TopicInfo>, BagError> {
+    let mut all: Vec<TopicInfo> = Vec::new();
+    for f in files {
+        let topics = match storage {
+            Storage::Mcap => mcap_reader::topics(f)?,
+            Storage::Sqlite3 => sqlite_reader::topics(f)?,
+        };
+        for t in topics {
+            match all.iter_mut().find(|a| a.name == t.name) {
+                Some(a) => {
+                    a.message_count = match (a.message_count, t.message_count) {
+                        (Some(x), Some(y)) => Some(x + y),
+                        _ => None,
+                    }
+                }
+                None => all.push(t),
+            }
+        }
+    }
+    Ok(all)
+}

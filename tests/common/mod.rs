@@ -1,0 +1,30 @@
+//! Helpers shared by integration tests: where the shared test data lives.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// `$REDLINE_SHARED`, or `../shared` beside the crate.
+pub fn shared_root() -> PathBuf {
+    std::env::var_os("REDLINE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+}
+
+/// A file or directory under the shared data, or `None` after printing a loud SKIPPED line.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let path = shared_root().join(rel);
+    if path.exists() {
+        Some(path)
+    } else {
+        eprintln!(
+            "SKIPPED: shared test data {} is absent (set REDLINE_SHARED to the shared/ directory)",
+            path.display()
+        );
+        None
+    }
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
