@@ -172,7 +172,12 @@ impl Preprocessor {
             let (y0, y1) = (self.plan.y_taps.first[r], self.plan.y_taps.second[r]);
             let wy = self.plan.y_taps.weight[r];
             let s0 = self.load_row(image, channels, y0, None);
-            let s1 = self.load_row(image, channels, y1, Some(s0));
+            // A zero weight means row y1 contributes nothing (exact ratios): skip resampling it.
+            let s1 = if wy == 0.0 {
+                s0
+            } else {
+                self.load_row(image, channels, y1, Some(s0))
+            };
             let row_len = 3 * rw;
             let (a, b) = self.ring.split_at(row_len);
             let (top, bottom) = if s0 == 0 { (a, b) } else { (b, a) };

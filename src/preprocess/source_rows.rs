@@ -65,36 +65,47 @@ impl ChannelMap {
             }
             None => row,
         };
-        match self.bytes_per_pixel {
-            1 => resample_row::<1>(row, self.offsets, taps, out),
-            3 => resample_row::<3>(row, self.offsets, taps, out),
-            _ => resample_row::<4>(row, self.offsets, taps, out),
+        match (self.bytes_per_pixel, self.offsets) {
+            (1, _) => resample_row::<1, 0, 0, 0>(row, taps, out),
+            (3, [0, 1, 2]) => resample_row::<3, 0, 1, 2>(row, taps, out),
+            (3, _) => resample_row::<3, 2, 1, 0>(row, taps, out),
+            (_, [0, 1, 2]) => resample_row::<4, 0, 1, 2>(row, taps, out),
+            (_, _) => resample_row::<4, 2, 1, 0>(row, taps, out),
         }
     }
 }
 
-fn resample_row<const BPP: usize>(
+/// The horizontal lerp for one row; the pixel size and channel offsets are compile-time
+/// constants so each tap costs one bounds check and the loads are fixed-offset.
+fn resample_row<const BPP: usize, const C0: usize, const C1: usize, const C2: usize>(
     row: &[u8],
-    offsets: [usize; 3],
     taps: &AxisTaps,
     out: &mut [f32],
 ) {
     let n = taps.len();
     let (c0, rest) = out.split_at_mut(n);
     let (c1, c2) = rest.split_at_mut(n);
-    let [o0, o1, o2] = offsets;
-    for x in 0..n {
-        let p = taps.first[x] as usize * BPP;
-        let q = taps.second[x] as usize * BPP;
-        let w = taps.weight[x];
-        let lerp = |o: usize| {
-            let a = f32::from(row[p + o]);
-            a + (f32::from(row[q + o]) - a) * w
+    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight);
+    let outs = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
+    for (((&i0, &i1), &w), ((o0, o1), o2)) in taps_iter.zip(outs) {
+        let (Some(a), Some(b)) = (pixel::<BPP>(row, i0), pixel::<BPP>(row, i1)) else {
+            continue;
         };
-        c0[x] = lerp(o0);
-        c1[x] = lerp(o1);
-        c2[x] = lerp(o2);
+        let lerp = |c: usize| {
+            let a = f32::from(a[c]);
+            a + (f32::from(b[c]) - a) * w
+        };
+        *o0 = lerp(C0);
+        *o1 = lerp(C1);
+        *o2 = lerp(C2);
     }
+}
+
+/// The `BPP` bytes of pixel `i` (None only if the taps were built for another row width).
+#[inline(always)]
+fn pixel<const BPP: usize>(row: &[u8], i: u32) -> Option<&[u8; BPP]> {
+    let start = i as usize * BPP;
+    row.get(start..start + BPP)?.try_into().ok()
 }
 
 // BT.601 video-range coefficients in 20-bit fixed point, as OpenCV's `ITUR_BT_601_*`.
