@@ -359,3 +359,15 @@ proptest! {
         check(w, h, ENCODINGS[enc], padding, s, seed);
     }
 }
+
+#[test]
+fn exact_odd_downscale_takes_the_point_sampling_path_and_matches() {
+    // 45×27 → 15×9 is an exact 3× downscale: every weight is zero (the 1920×1080 → 640×360 case).
+    for enc in ENCODINGS {
+        for layout in [TensorLayout::Nchw, TensorLayout::Nhwc] {
+            let mut s = spec(15, 15, ResizeMode::Letterbox, LetterboxAnchor::Center);
+            s.layout = layout;
+            check(45, 27, enc, 2, s, 11);
+        }
+    }
+}

@@ -190,8 +190,14 @@ impl Preprocessor {
                         let dst = &mut out[start..start + rw];
                         let t = &top[c * rw..(c + 1) * rw];
                         let bt = &bottom[c * rw..(c + 1) * rw];
-                        for ((d, &p), &q) in dst.iter_mut().zip(t).zip(bt) {
-                            *d = T::from_f32((p + (q - p) * wy) * m + k);
+                        if wy == 0.0 {
+                            for (d, &p) in dst.iter_mut().zip(t) {
+                                *d = T::from_f32(p * m + k);
+                            }
+                        } else {
+                            for ((d, &p), &q) in dst.iter_mut().zip(t).zip(bt) {
+                                *d = T::from_f32((p + (q - p) * wy) * m + k);
+                            }
                         }
                     }
                 }

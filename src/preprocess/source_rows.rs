@@ -85,8 +85,18 @@ fn resample_row<const BPP: usize, const C0: usize, const C1: usize, const C2: us
     let n = taps.len();
     let (c0, rest) = out.split_at_mut(n);
     let (c1, c2) = rest.split_at_mut(n);
-    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight);
     let outs = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
+    if taps.point_sampling {
+        for (&i0, ((o0, o1), o2)) in taps.first.iter().zip(outs) {
+            if let Some(a) = pixel::<BPP>(row, i0) {
+                *o0 = f32::from(a[C0]);
+                *o1 = f32::from(a[C1]);
+                *o2 = f32::from(a[C2]);
+            }
+        }
+        return;
+    }
+    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight);
     for (((&i0, &i1), &w), ((o0, o1), o2)) in taps_iter.zip(outs) {
         let (Some(a), Some(b)) = (pixel::<BPP>(row, i0), pixel::<BPP>(row, i1)) else {
             continue;

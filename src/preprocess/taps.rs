@@ -8,6 +8,9 @@ pub(crate) struct AxisTaps {
     pub first: Vec<u32>,
     pub second: Vec<u32>,
     pub weight: Vec<f32>,
+    /// Every second-tap weight is zero: sampling is exact point sampling (odd integer
+    /// downscale factors such as 1920 → 640, or equal sizes).
+    pub point_sampling: bool,
 }
 
 impl AxisTaps {
@@ -27,6 +30,7 @@ impl AxisTaps {
             self.second.push((i0 + 1).min(src.saturating_sub(1)));
             self.weight.push((coord - first) as f32);
         }
+        self.point_sampling = self.weight.iter().all(|&w| w == 0.0);
     }
 
     pub fn len(&self) -> usize {
@@ -44,6 +48,7 @@ mod tests {
         t.rebuild(9, 3);
         assert_eq!(t.first, [1, 4, 7]);
         assert_eq!(t.weight, [0.0, 0.0, 0.0]);
+        assert!(t.point_sampling);
     }
 
     #[test]
@@ -54,5 +59,6 @@ mod tests {
         assert_eq!(t.first, [0, 0, 0, 1]);
         assert_eq!(t.second, [1, 1, 1, 1]);
         assert_eq!(t.weight, [0.0, 0.25, 0.75, 0.0]);
+        assert!(!t.point_sampling);
     }
 }
