@@ -5,7 +5,8 @@ Job: 1920x1080 bgr8 -> 640x640 letterboxed (top-left, pad 114) RGB NCHW float32 
 input bytes as benches/preprocess.rs. Two pipelines:
   resize_numpy: cv2.resize (INTER_LINEAR) + numpy (preallocated tensor, BGR->RGB, HWC->CHW, /255)
   resize_border_blob: cv2.resize + cv2.copyMakeBorder + cv2.dnn.blobFromImage(1/255, swapRB)
-Prints one JSON object with the median and p99 of each, in nanoseconds.
+Optional arguments: iterations (default 200) and the network size (default 640; e.g. 416 for a
+non-integer downscale ratio). Prints one JSON object with the median and p99 of each, in nanoseconds.
 """
 import json
 import sys
@@ -14,7 +15,8 @@ import time
 import cv2
 import numpy as np
 
-W, H, NET = 1920, 1080, 640
+W, H = 1920, 1080
+NET = int(sys.argv[2]) if len(sys.argv) > 2 else 640
 PAD = 114
 
 
