@@ -3,8 +3,9 @@
 //! border clamping, letterbox r = min(W/w, H/h) with floor-sized resize, pad, channel order,
 //! `(p × scale − mean) / std`, NCHW/NHWC, f32/f16.
 //!
-//! Tolerance, in units of one 8-bit level before normalisation (× |scale/std| after): 1e-3 for
-//! the 8-bit encodings (f32 rounding only), 1.0 for 4:2:2 (ours rounds the YUV→RGB conversion
+//! Tolerance, in units of one 8-bit level before normalisation (× |scale/std| after): 5e-3 for
+//! the 8-bit encodings (16-bit fixed-point horizontal weights: ≤ 255 × 2⁻¹⁷ ≈ 0.002, plus f32
+//! rounding), 1.0 for 4:2:2 (ours rounds the YUV→RGB conversion
 //! to 8 bits in fixed point as OpenCV does; the reference rounds in f64). f16 adds its own
 //! half-ulp (2⁻¹¹ relative).
 
@@ -191,7 +192,7 @@ fn check(w: u32, h: u32, enc: PixelEncoding, padding: usize, s: PreprocessSpec, 
     let level = if matches!(enc, PixelEncoding::Uyvy | PixelEncoding::Yuyv) {
         1.0
     } else {
-        1e-3
+        5e-3
     };
     for (i, (g, r)) in got.iter().zip(&want).enumerate() {
         let c = i / (s.width as usize * s.height as usize);

@@ -1,8 +1,10 @@
 //! The horizontal half of the resize: one source row (any encoding) → one resampled row of
-//! three planar f32 channels in network channel order. Packed 4:2:2 rows are first converted
-//! to RGB (BT.601 video range, as OpenCV's `COLOR_YUV2RGB_UYVY/YUY2`) in a scratch row.
+//! three planar f32 channels in network channel order, in units of `level × 2¹⁶` (16-bit
+//! fixed-point weights, exact integer lerp, one conversion per value). Packed 4:2:2 rows are
+//! first converted to RGB (BT.601 video range, as OpenCV's `COLOR_YUV2RGB_UYVY/YUY2`) in a
+//! scratch row.
 
-use super::taps::AxisTaps;
+use super::taps::{AxisTaps, FIXED_ONE};
 use crate::config::ChannelOrder;
 use crate::frame::PixelEncoding;
 
@@ -89,22 +91,20 @@ fn resample_row<const BPP: usize, const C0: usize, const C1: usize, const C2: us
     if taps.point_sampling {
         for (&i0, ((o0, o1), o2)) in taps.first.iter().zip(outs) {
             if let Some(a) = pixel::<BPP>(row, i0) {
-                *o0 = f32::from(a[C0]);
-                *o1 = f32::from(a[C1]);
-                *o2 = f32::from(a[C2]);
+                *o0 = (u32::from(a[C0]) * FIXED_ONE) as f32;
+                *o1 = (u32::from(a[C1]) * FIXED_ONE) as f32;
+                *o2 = (u32::from(a[C2]) * FIXED_ONE) as f32;
             }
         }
         return;
     }
-    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight);
+    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight_fixed);
     for (((&i0, &i1), &w), ((o0, o1), o2)) in taps_iter.zip(outs) {
         let (Some(a), Some(b)) = (pixel::<BPP>(row, i0), pixel::<BPP>(row, i1)) else {
             continue;
         };
-        let lerp = |c: usize| {
-            let a = f32::from(a[c]);
-            a + (f32::from(b[c]) - a) * w
-        };
+        // Exact in u32 (≤ 255 × 2¹⁶) and in f32 (< 2²⁴): one conversion per channel.
+        let lerp = |c: usize| (u32::from(a[c]) * (FIXED_ONE - w) + u32::from(b[c]) * w) as f32;
         *o0 = lerp(C0);
         *o1 = lerp(C1);
         *o2 = lerp(C2);
