@@ -126,20 +126,23 @@ const CUG: i32 = -409_993;
 const CUB: i32 = 2_116_026;
 const HALF: i32 = 1 << 19;
 
-/// Convert one packed 4:2:2 row to RGB8 (`out` is `3 × width`).
+/// Convert one packed 4:2:2 row to RGB8 (`out` is `3 × width`; an odd width uses only the
+/// first pixel of the last pair).
 fn yuv422_to_rgb(row: &[u8], order: YuvOrder, out: &mut [u8]) {
     let (y_at, u_at, v_at) = match order {
         YuvOrder::Uyvy => ([1, 3], 0, 2),
         YuvOrder::Yuyv => ([0, 2], 1, 3),
     };
-    for (x, px) in out.chunks_exact_mut(3).enumerate() {
-        let pair = &row[(x / 2) * 4..(x / 2) * 4 + 4];
-        let y = (i32::from(pair[y_at[x % 2]]) - 16).max(0) * CY;
+    let clamp = |s: i32| ((s + HALF) >> 20).clamp(0, 255) as u8;
+    for (pair, px) in row.chunks_exact(4).zip(out.chunks_mut(6)) {
         let u = i32::from(pair[u_at]) - 128;
         let v = i32::from(pair[v_at]) - 128;
-        let clamp = |s: i32| ((s + HALF) >> 20).clamp(0, 255) as u8;
-        px[0] = clamp(y + CVR * v);
-        px[1] = clamp(y + CVG * v + CUG * u);
-        px[2] = clamp(y + CUB * u);
+        let (rv, guv, bu) = (CVR * v, CVG * v + CUG * u, CUB * u);
+        for (rgb, &at) in px.chunks_exact_mut(3).zip(&y_at) {
+            let y = (i32::from(pair[at]) - 16).max(0) * CY;
+            rgb[0] = clamp(y + rv);
+            rgb[1] = clamp(y + guv);
+            rgb[2] = clamp(y + bu);
+        }
     }
 }
