@@ -372,3 +372,14 @@ fn exact_odd_downscale_takes_the_point_sampling_path_and_matches() {
         }
     }
 }
+
+#[test]
+fn a_zero_sized_spec_is_an_error_not_a_panic() {
+    let s = spec(0, 8, ResizeMode::Letterbox, LetterboxAnchor::Center);
+    let data = vec![0u8; 12];
+    let v = ImageView::new(2, 2, 6, PixelEncoding::Rgb8, &data, LIMITS).unwrap();
+    let mut t = vec![0f32; 10];
+    let mut pre = Preprocessor::new(s);
+    assert!(pre.run(&v, TensorMut::F32(&mut t)).is_err());
+    let _ = pre.transform(&v);
+}

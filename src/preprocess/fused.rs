@@ -107,13 +107,17 @@ impl Preprocessor {
     ///
     /// Returns the source ↔ network transform of this frame. `out` must hold at least
     /// `spec.tensor_len()` elements; a shorter tensor is an engine/tensor-pool mismatch and
-    /// returns `FrameError::Engine` without writing.
+    /// returns `FrameError::Engine` without writing (as does a zero-sized spec).
     pub fn run(
         &mut self,
         image: &ImageView<'_>,
         out: TensorMut<'_>,
     ) -> Result<LetterboxTransform, FrameError> {
         let len = self.spec.tensor_len();
+        if len == 0 {
+            // A zero-sized network input cannot come from a validated config.
+            return Err(FrameError::Engine);
+        }
         self.prepare(image);
         match out {
             TensorMut::F32(t) => self.fill(image, t.get_mut(..len).ok_or(FrameError::Engine)?),
@@ -143,7 +147,7 @@ impl Preprocessor {
             ResizeMode::Stretch => (dw, dh),
             ResizeMode::Letterbox => {
                 let r = (f64::from(dw) / f64::from(w)).min(f64::from(dh) / f64::from(h));
-                let fit = |s: u32, d: u32| ((f64::from(s) * r).floor() as u32).clamp(1, d);
+                let fit = |s: u32, d: u32| ((f64::from(s) * r).floor() as u32).clamp(1, d.max(1));
                 (fit(w, dw), fit(h, dh))
             }
         }
@@ -151,9 +155,10 @@ impl Preprocessor {
 
     fn origin(&self, rw: u32, rh: u32) -> (u32, u32) {
         match (self.spec.resize, self.spec.anchor) {
-            (ResizeMode::Letterbox, LetterboxAnchor::Center) => {
-                ((self.spec.width - rw) / 2, (self.spec.height - rh) / 2)
-            }
+            (ResizeMode::Letterbox, LetterboxAnchor::Center) => (
+                self.spec.width.saturating_sub(rw) / 2,
+                self.spec.height.saturating_sub(rh) / 2,
+            ),
             _ => (0, 0),
         }
     }
