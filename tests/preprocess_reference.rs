@@ -5,9 +5,9 @@
 //!
 //! Tolerance, in units of one 8-bit level before normalisation (× |scale/std| after): 5e-3 for
 //! the 8-bit encodings (16-bit fixed-point horizontal weights: ≤ 255 × 2⁻¹⁷ ≈ 0.002, plus f32
-//! rounding), 1.0 for 4:2:2 (ours rounds the YUV→RGB conversion
-//! to 8 bits in fixed point as OpenCV does; the reference rounds in f64). f16 adds its own
-//! half-ulp (2⁻¹¹ relative).
+//! rounding), 1.0 + 5e-3 for 4:2:2 (ours rounds the YUV→RGB conversion to 8 bits in fixed point
+//! as OpenCV does, the reference rounds in f64: a source pixel may differ by one level). f16
+//! adds its own half-ulp (2⁻¹¹ relative).
 
 use half::f16;
 use proptest::prelude::*;
@@ -190,7 +190,7 @@ fn check(w: u32, h: u32, enc: PixelEncoding, padding: usize, s: PreprocessSpec, 
     let got = ours(&v, &s, &mut pre);
     let want = reference(&v, &s);
     let level = if matches!(enc, PixelEncoding::Uyvy | PixelEncoding::Yuyv) {
-        1.0
+        1.0 + 5e-3
     } else {
         5e-3
     };
