@@ -4,11 +4,11 @@
 //! is written directly. Tables and rows are cached per source size: after the first frame of a
 //! size, `run` allocates nothing.
 
-use half::f16;
+use half::{f16, slice::HalfFloatSliceExt};
 
 use super::source_rows::ChannelMap;
 use super::spec::PreprocessSpec;
-use super::taps::AxisTaps;
+use super::taps::{AxisTaps, FIXED_ONE};
 use crate::config::{LetterboxAnchor, ResizeMode, TensorLayout};
 use crate::error::FrameError;
 use crate::frame::{ImageView, LetterboxTransform, PixelEncoding};
@@ -22,17 +22,32 @@ pub enum TensorMut<'a> {
 /// An output element type.
 trait Element: Copy {
     fn from_f32(v: f32) -> Self;
+    /// Let `compute` produce the f32 values of `dst`, then store them (f32: in place; f16:
+    /// through `scratch` and one vectorised slice conversion).
+    fn store(dst: &mut [Self], scratch: &mut [f32], compute: impl FnOnce(&mut [f32]));
 }
 impl Element for f32 {
     #[inline(always)]
     fn from_f32(v: f32) -> Self {
         v
     }
+    #[inline(always)]
+    fn store(dst: &mut [Self], _scratch: &mut [f32], compute: impl FnOnce(&mut [f32])) {
+        compute(dst);
+    }
 }
 impl Element for f16 {
     #[inline(always)]
     fn from_f32(v: f32) -> Self {
         f16::from_f32(v)
+    }
+    #[inline(always)]
+    fn store(dst: &mut [Self], scratch: &mut [f32], compute: impl FnOnce(&mut [f32])) {
+        let Some(values) = scratch.get_mut(..dst.len()) else {
+            return;
+        };
+        compute(values);
+        dst.convert_from_f32_slice(values);
     }
 }
 
@@ -51,6 +66,7 @@ struct Plan {
 /// The fused preprocessor for one network input spec.
 pub struct Preprocessor {
     spec: PreprocessSpec,
+    /// Per-channel `(mul, add)` applied to resampled rows (which are in `level × FIXED_ONE`).
     affine: [(f32, f32); 3],
     pad: [f32; 3],
     plan: Plan,
@@ -58,6 +74,8 @@ pub struct Preprocessor {
     ring: Vec<f32>,
     /// Which source row each ring slot holds.
     ring_rows: [u32; 2],
+    /// One output row in f32 before conversion to f16.
+    row_f32: Vec<f32>,
     /// RGB scratch for one 4:2:2 source row.
     scratch: Vec<u8>,
 }
@@ -66,8 +84,9 @@ const EMPTY: u32 = u32::MAX;
 
 impl Preprocessor {
     pub fn new(spec: PreprocessSpec) -> Self {
-        let affine = spec.affine();
-        let pad = affine.map(|(m, a)| f32::from(spec.pad_value) * m + a);
+        let levels = spec.affine();
+        let pad = levels.map(|(m, a)| f32::from(spec.pad_value) * m + a);
+        let affine = levels.map(|(m, a)| (m / FIXED_ONE as f32, a));
         Self {
             spec,
             affine,
@@ -75,6 +94,7 @@ impl Preprocessor {
             plan: Plan::default(),
             ring: Vec::new(),
             ring_rows: [EMPTY; 2],
+            row_f32: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -87,13 +107,17 @@ impl Preprocessor {
     ///
     /// Returns the source ↔ network transform of this frame. `out` must hold at least
     /// `spec.tensor_len()` elements; a shorter tensor is an engine/tensor-pool mismatch and
-    /// returns `FrameError::Engine` without writing.
+    /// returns `FrameError::Engine` without writing (as does a zero-sized spec).
     pub fn run(
         &mut self,
         image: &ImageView<'_>,
         out: TensorMut<'_>,
     ) -> Result<LetterboxTransform, FrameError> {
         let len = self.spec.tensor_len();
+        if len == 0 {
+            // A zero-sized network input cannot come from a validated config.
+            return Err(FrameError::Engine);
+        }
         self.prepare(image);
         match out {
             TensorMut::F32(t) => self.fill(image, t.get_mut(..len).ok_or(FrameError::Engine)?),
@@ -123,7 +147,7 @@ impl Preprocessor {
             ResizeMode::Stretch => (dw, dh),
             ResizeMode::Letterbox => {
                 let r = (f64::from(dw) / f64::from(w)).min(f64::from(dh) / f64::from(h));
-                let fit = |s: u32, d: u32| ((f64::from(s) * r).floor() as u32).clamp(1, d);
+                let fit = |s: u32, d: u32| ((f64::from(s) * r).floor() as u32).clamp(1, d.max(1));
                 (fit(w, dw), fit(h, dh))
             }
         }
@@ -131,9 +155,10 @@ impl Preprocessor {
 
     fn origin(&self, rw: u32, rh: u32) -> (u32, u32) {
         match (self.spec.resize, self.spec.anchor) {
-            (ResizeMode::Letterbox, LetterboxAnchor::Center) => {
-                ((self.spec.width - rw) / 2, (self.spec.height - rh) / 2)
-            }
+            (ResizeMode::Letterbox, LetterboxAnchor::Center) => (
+                self.spec.width.saturating_sub(rw) / 2,
+                self.spec.height.saturating_sub(rh) / 2,
+            ),
             _ => (0, 0),
         }
     }
@@ -157,6 +182,7 @@ impl Preprocessor {
         self.scratch.resize(channels.scratch_len(key.0), 0);
         plan.channels = Some(channels);
         self.ring.resize(2 * 3 * rw as usize, 0.0);
+        self.row_f32.resize(3 * rw as usize, 0.0);
     }
 
     fn fill<T: Element>(&mut self, image: &ImageView<'_>, out: &mut [T]) {
@@ -172,37 +198,51 @@ impl Preprocessor {
             let (y0, y1) = (self.plan.y_taps.first[r], self.plan.y_taps.second[r]);
             let wy = self.plan.y_taps.weight[r];
             let s0 = self.load_row(image, channels, y0, None);
-            let s1 = self.load_row(image, channels, y1, Some(s0));
+            // A zero weight means row y1 contributes nothing (exact ratios): skip resampling it.
+            let s1 = if wy == 0.0 {
+                s0
+            } else {
+                self.load_row(image, channels, y1, Some(s0))
+            };
             let row_len = 3 * rw;
             let (a, b) = self.ring.split_at(row_len);
             let (top, bottom) = if s0 == 0 { (a, b) } else { (b, a) };
             let bottom = if s1 == s0 { top } else { bottom };
             let y = oy + r;
+            let scratch = &mut self.row_f32;
             match layout {
                 TensorLayout::Nchw => {
                     for (c, &(m, k)) in self.affine.iter().enumerate() {
                         let start = c * dw * dh + y * dw + ox;
-                        let dst = &mut out[start..start + rw];
                         let t = &top[c * rw..(c + 1) * rw];
                         let bt = &bottom[c * rw..(c + 1) * rw];
-                        for ((d, &p), &q) in dst.iter_mut().zip(t).zip(bt) {
-                            *d = T::from_f32((p + (q - p) * wy) * m + k);
-                        }
+                        T::store(&mut out[start..start + rw], scratch, |dst| {
+                            if wy == 0.0 {
+                                for (d, &p) in dst.iter_mut().zip(t) {
+                                    *d = p * m + k;
+                                }
+                            } else {
+                                for ((d, &p), &q) in dst.iter_mut().zip(t).zip(bt) {
+                                    *d = (p + (q - p) * wy) * m + k;
+                                }
+                            }
+                        });
                     }
                 }
                 TensorLayout::Nhwc => {
                     let start = (y * dw + ox) * 3;
-                    let dst = &mut out[start..start + 3 * rw];
                     let [(m0, k0), (m1, k1), (m2, k2)] = self.affine;
                     let (t0, t12) = top.split_at(rw);
                     let (t1, t2) = t12.split_at(rw);
                     let (b0, b12) = bottom.split_at(rw);
                     let (b1, b2) = b12.split_at(rw);
-                    for (x, px) in dst.chunks_exact_mut(3).enumerate() {
-                        px[0] = T::from_f32((t0[x] + (b0[x] - t0[x]) * wy) * m0 + k0);
-                        px[1] = T::from_f32((t1[x] + (b1[x] - t1[x]) * wy) * m1 + k1);
-                        px[2] = T::from_f32((t2[x] + (b2[x] - t2[x]) * wy) * m2 + k2);
-                    }
+                    T::store(&mut out[start..start + 3 * rw], scratch, |dst| {
+                        for (x, px) in dst.chunks_exact_mut(3).enumerate() {
+                            px[0] = (t0[x] + (b0[x] - t0[x]) * wy) * m0 + k0;
+                            px[1] = (t1[x] + (b1[x] - t1[x]) * wy) * m1 + k1;
+                            px[2] = (t2[x] + (b2[x] - t2[x]) * wy) * m2 + k2;
+                        }
+                    });
                 }
             }
         }

@@ -1,8 +1,10 @@
 //! The horizontal half of the resize: one source row (any encoding) → one resampled row of
-//! three planar f32 channels in network channel order. Packed 4:2:2 rows are first converted
-//! to RGB (BT.601 video range, as OpenCV's `COLOR_YUV2RGB_UYVY/YUY2`) in a scratch row.
+//! three planar f32 channels in network channel order, in units of `level × 2¹⁶` (16-bit
+//! fixed-point weights, exact integer lerp, one conversion per value). Packed 4:2:2 rows are
+//! first converted to RGB (BT.601 video range, as OpenCV's `COLOR_YUV2RGB_UYVY/YUY2`) in a
+//! scratch row.
 
-use super::taps::AxisTaps;
+use super::taps::{AxisTaps, FIXED_ONE};
 use crate::config::ChannelOrder;
 use crate::frame::PixelEncoding;
 
@@ -65,36 +67,55 @@ impl ChannelMap {
             }
             None => row,
         };
-        match self.bytes_per_pixel {
-            1 => resample_row::<1>(row, self.offsets, taps, out),
-            3 => resample_row::<3>(row, self.offsets, taps, out),
-            _ => resample_row::<4>(row, self.offsets, taps, out),
+        match (self.bytes_per_pixel, self.offsets) {
+            (1, _) => resample_row::<1, 0, 0, 0>(row, taps, out),
+            (3, [0, 1, 2]) => resample_row::<3, 0, 1, 2>(row, taps, out),
+            (3, _) => resample_row::<3, 2, 1, 0>(row, taps, out),
+            (_, [0, 1, 2]) => resample_row::<4, 0, 1, 2>(row, taps, out),
+            (_, _) => resample_row::<4, 2, 1, 0>(row, taps, out),
         }
     }
 }
 
-fn resample_row<const BPP: usize>(
+/// The horizontal lerp for one row; the pixel size and channel offsets are compile-time
+/// constants so each tap costs one bounds check and the loads are fixed-offset.
+fn resample_row<const BPP: usize, const C0: usize, const C1: usize, const C2: usize>(
     row: &[u8],
-    offsets: [usize; 3],
     taps: &AxisTaps,
     out: &mut [f32],
 ) {
     let n = taps.len();
     let (c0, rest) = out.split_at_mut(n);
     let (c1, c2) = rest.split_at_mut(n);
-    let [o0, o1, o2] = offsets;
-    for x in 0..n {
-        let p = taps.first[x] as usize * BPP;
-        let q = taps.second[x] as usize * BPP;
-        let w = taps.weight[x];
-        let lerp = |o: usize| {
-            let a = f32::from(row[p + o]);
-            a + (f32::from(row[q + o]) - a) * w
-        };
-        c0[x] = lerp(o0);
-        c1[x] = lerp(o1);
-        c2[x] = lerp(o2);
+    let outs = c0.iter_mut().zip(c1.iter_mut()).zip(c2.iter_mut());
+    if taps.point_sampling {
+        for (&i0, ((o0, o1), o2)) in taps.first.iter().zip(outs) {
+            if let Some(a) = pixel::<BPP>(row, i0) {
+                *o0 = (u32::from(a[C0]) * FIXED_ONE) as f32;
+                *o1 = (u32::from(a[C1]) * FIXED_ONE) as f32;
+                *o2 = (u32::from(a[C2]) * FIXED_ONE) as f32;
+            }
+        }
+        return;
     }
+    let taps_iter = taps.first.iter().zip(&taps.second).zip(&taps.weight_fixed);
+    for (((&i0, &i1), &w), ((o0, o1), o2)) in taps_iter.zip(outs) {
+        let (Some(a), Some(b)) = (pixel::<BPP>(row, i0), pixel::<BPP>(row, i1)) else {
+            continue;
+        };
+        // Exact in u32 (≤ 255 × 2¹⁶) and in f32 (< 2²⁴): one conversion per channel.
+        let lerp = |c: usize| (u32::from(a[c]) * (FIXED_ONE - w) + u32::from(b[c]) * w) as f32;
+        *o0 = lerp(C0);
+        *o1 = lerp(C1);
+        *o2 = lerp(C2);
+    }
+}
+
+/// The `BPP` bytes of pixel `i` (None only if the taps were built for another row width).
+#[inline(always)]
+fn pixel<const BPP: usize>(row: &[u8], i: u32) -> Option<&[u8; BPP]> {
+    let start = i as usize * BPP;
+    row.get(start..start + BPP)?.try_into().ok()
 }
 
 // BT.601 video-range coefficients in 20-bit fixed point, as OpenCV's `ITUR_BT_601_*`.
@@ -105,20 +126,23 @@ const CUG: i32 = -409_993;
 const CUB: i32 = 2_116_026;
 const HALF: i32 = 1 << 19;
 
-/// Convert one packed 4:2:2 row to RGB8 (`out` is `3 × width`).
+/// Convert one packed 4:2:2 row to RGB8 (`out` is `3 × width`; an odd width uses only the
+/// first pixel of the last pair).
 fn yuv422_to_rgb(row: &[u8], order: YuvOrder, out: &mut [u8]) {
     let (y_at, u_at, v_at) = match order {
         YuvOrder::Uyvy => ([1, 3], 0, 2),
         YuvOrder::Yuyv => ([0, 2], 1, 3),
     };
-    for (x, px) in out.chunks_exact_mut(3).enumerate() {
-        let pair = &row[(x / 2) * 4..(x / 2) * 4 + 4];
-        let y = (i32::from(pair[y_at[x % 2]]) - 16).max(0) * CY;
+    let clamp = |s: i32| ((s + HALF) >> 20).clamp(0, 255) as u8;
+    for (pair, px) in row.chunks_exact(4).zip(out.chunks_mut(6)) {
         let u = i32::from(pair[u_at]) - 128;
         let v = i32::from(pair[v_at]) - 128;
-        let clamp = |s: i32| ((s + HALF) >> 20).clamp(0, 255) as u8;
-        px[0] = clamp(y + CVR * v);
-        px[1] = clamp(y + CVG * v + CUG * u);
-        px[2] = clamp(y + CUB * u);
+        let (rv, guv, bu) = (CVR * v, CVG * v + CUG * u, CUB * u);
+        for (rgb, &at) in px.chunks_exact_mut(3).zip(&y_at) {
+            let y = (i32::from(pair[at]) - 16).max(0) * CY;
+            rgb[0] = clamp(y + rv);
+            rgb[1] = clamp(y + guv);
+            rgb[2] = clamp(y + bu);
+        }
     }
 }

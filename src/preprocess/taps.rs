@@ -2,12 +2,20 @@
 //! samples source coordinate `(d + 0.5) × src/dst − 0.5`, clamped to `[0, src − 1]`; no
 //! antialiasing when downscaling. Computed once per (source size, destination size).
 
+/// 1.0 in the horizontal pass's fixed point: resampled rows hold `level × FIXED_ONE`.
+pub(crate) const FIXED_ONE: u32 = 1 << 16;
+
 /// For each destination index: the two source indices and the weight of the second.
 #[derive(Default, Debug)]
 pub(crate) struct AxisTaps {
     pub first: Vec<u32>,
     pub second: Vec<u32>,
     pub weight: Vec<f32>,
+    /// `weight` in 16-bit fixed point (`round(weight × 65536)`), for the horizontal pass.
+    pub weight_fixed: Vec<u32>,
+    /// Every second-tap weight is zero: sampling is exact point sampling (odd integer
+    /// downscale factors such as 1920 → 640, or equal sizes).
+    pub point_sampling: bool,
 }
 
 impl AxisTaps {
@@ -17,6 +25,7 @@ impl AxisTaps {
         self.first.clear();
         self.second.clear();
         self.weight.clear();
+        self.weight_fixed.clear();
         let ratio = f64::from(src) / f64::from(dst);
         let last = f64::from(src.saturating_sub(1));
         for d in 0..dst {
@@ -26,7 +35,10 @@ impl AxisTaps {
             self.first.push(i0);
             self.second.push((i0 + 1).min(src.saturating_sub(1)));
             self.weight.push((coord - first) as f32);
+            self.weight_fixed
+                .push(((coord - first) * f64::from(FIXED_ONE)).round() as u32);
         }
+        self.point_sampling = self.weight.iter().all(|&w| w == 0.0);
     }
 
     pub fn len(&self) -> usize {
@@ -44,6 +56,7 @@ mod tests {
         t.rebuild(9, 3);
         assert_eq!(t.first, [1, 4, 7]);
         assert_eq!(t.weight, [0.0, 0.0, 0.0]);
+        assert!(t.point_sampling);
     }
 
     #[test]
@@ -54,5 +67,6 @@ mod tests {
         assert_eq!(t.first, [0, 0, 0, 1]);
         assert_eq!(t.second, [1, 1, 1, 1]);
         assert_eq!(t.weight, [0.0, 0.25, 0.75, 0.0]);
+        assert!(!t.point_sampling);
     }
 }
