@@ -57,6 +57,14 @@ impl InputTensor {
             .ok_or(busy)
     }
 
+    /// The storage as the preprocessing target, in the element type of the spec.
+    pub fn tensor_mut(&mut self) -> Result<crate::preprocess::TensorMut<'_>, FrameError> {
+        match self.spec.element {
+            ElementType::F32 => self.as_f32_mut().map(crate::preprocess::TensorMut::F32),
+            ElementType::F16 => self.as_f16_mut().map(crate::preprocess::TensorMut::F16),
+        }
+    }
+
     /// Read access (tests, other backends copying to device memory).
     pub fn as_f32(&self) -> Option<&[f32]> {
         self.tensor
