@@ -24,8 +24,8 @@ impl InputTensor {
             ElementType::F32 => DatumType::F32,
             ElementType::F16 => DatumType::F16,
         };
-        let tensor = Tensor::zero_dt(dt, &spec.shape)
-            .unwrap_or_else(|_| Tensor::zero::<f32>(&[0]).unwrap_or_default());
+        // Start-up invariant: zero_dt fails only for non-numeric types, never for f32/f16.
+        let tensor = Tensor::zero_dt(dt, &spec.shape).unwrap_or_default();
         Self {
             tensor: Arc::new(tensor),
             spec: spec.clone(),
