@@ -67,17 +67,17 @@ pub(crate) fn topics(path: &Path) -> Result<Vec<TopicInfo>, BagError> {
         }
         return Ok(topics);
     }
-    let mut read = 0u64;
-    for message in mcap::MessageStream::new(&data).map_err(|e| err(e, 0))? {
-        let message = message.map_err(|e| err(e, read))?;
-        read += 1;
+    for (read, message) in mcap::MessageStream::new(&data)
+        .map_err(|e| err(e, 0))?
+        .enumerate()
+    {
+        let message = message.map_err(|e| err(e, read as u64))?;
         add(
             &message.channel.topic,
             message.channel.schema.as_ref().map(|s| s.name.as_str()),
             Some(1),
         );
     }
-    // Counts from a scan are exact; make them absolute.
     Ok(topics)
 }
 

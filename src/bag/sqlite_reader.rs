@@ -51,12 +51,15 @@ pub(crate) fn topics(path: &Path) -> Result<Vec<TopicInfo>, BagError> {
         .map_err(sql_err(path, "reading the topics table"))
 }
 
+/// One open file: its path, connection, and the (row id, timestamp) pairs still to read.
+type OpenFile = (PathBuf, Connection, std::vec::IntoIter<(i64, i64)>);
+
 /// Streams one topic's messages across the files of a bag.
 pub(crate) struct SqliteTopicStream {
     files: Vec<PathBuf>,
     next_file: usize,
     topic: String,
-    current: Option<(PathBuf, Connection, std::vec::IntoIter<(i64, i64)>)>,
+    current: Option<OpenFile>,
     failed: bool,
 }
 
