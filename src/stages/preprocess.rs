@@ -3,9 +3,9 @@
 
 use crate::error::{FrameError, Stage};
 use crate::frame::{Lease, LetterboxTransform, Pool};
-use crate::infer::{ElementType, InputTensor};
+use crate::infer::InputTensor;
 use crate::pipeline::{FrameMeta, ProcessStage};
-use crate::preprocess::{CompressedDecoder, Preprocessor, TensorMut};
+use crate::preprocess::{CompressedDecoder, Preprocessor};
 
 use super::frame_buffer::FrameBuffer;
 
@@ -55,14 +55,7 @@ impl ProcessStage<Lease<FrameBuffer>> for PreprocessStage {
             Some(view) => view?,
             None => self.decoder.decode(&frame.bytes, &mut self.decoded)?,
         };
-        let transform = match tensor.spec().element {
-            ElementType::F32 => self
-                .preprocessor
-                .run(&image, TensorMut::F32(tensor.as_f32_mut()?))?,
-            ElementType::F16 => self
-                .preprocessor
-                .run(&image, TensorMut::F16(tensor.as_f16_mut()?))?,
-        };
+        let transform = self.preprocessor.run(&image, tensor.tensor_mut()?)?;
         Ok(Preprocessed { tensor, transform })
     }
 }
