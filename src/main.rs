@@ -1,4 +1,4 @@
-//! The `redline` command line: detect, check, bench (replay and engine come with their modules).
+//! The `redline` command line: replay, detect, check, bench.
 
 mod cli;
 

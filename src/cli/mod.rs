@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod detect;
+mod replay;
 
 use std::path::PathBuf;
 
@@ -18,6 +19,11 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Replay a rosbag2 recording through the pipeline on live deadlines and report.
+    Replay {
+        #[command(flatten)]
+        args: replay::ReplayArgs,
+    },
     /// Detect objects in one image file (JPEG/PNG) and print them.
     Detect {
         /// The image file.
@@ -50,6 +56,10 @@ fn config_path(given: Option<PathBuf>) -> PathBuf {
 /// Parse the command line and run the subcommand.
 pub fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Command::Replay { args } => {
+            let config = args.config_path();
+            replay::run(args, config_path(config))
+        }
         Command::Detect {
             image,
             config,

@@ -75,6 +75,37 @@ pub struct RtReport {
 }
 
 impl RtReport {
+    /// One line for logs and reports: what each stage got and the memory lock.
+    pub fn summary(&self) -> String {
+        let threads: Vec<String> = self
+            .threads
+            .iter()
+            .map(|t| {
+                let core = t
+                    .pinned_core
+                    .map_or("unpinned".to_string(), |c| format!("core {c}"));
+                let prio = t
+                    .fifo_priority
+                    .map_or("SCHED_OTHER".to_string(), |p| format!("SCHED_FIFO {p}"));
+                let refused = if t.fully_granted() {
+                    ""
+                } else {
+                    " (refused: see log)"
+                };
+                format!("{} {core} {prio}{refused}", t.stage)
+            })
+            .collect();
+        let memory = match self.memory {
+            MemoryLock::NotRequested => "memory not locked (not requested)".to_string(),
+            MemoryLock::Locked { future } => format!(
+                "memory locked (MCL_CURRENT{})",
+                if future { " | MCL_FUTURE" } else { "" }
+            ),
+            MemoryLock::Refused { reason } => format!("memory lock refused ({reason:?})"),
+        };
+        format!("{}; {memory}", threads.join(", "))
+    }
+
     /// True when every request was granted.
     pub fn fully_granted(&self) -> bool {
         self.threads.iter().all(ThreadGrant::fully_granted)

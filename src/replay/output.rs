@@ -1,0 +1,101 @@
+//! The replay's output recording: a writer thread that owns the MCAP bag writer and receives
+//! serialised messages (detections from the publish stage; diagnostics and alarm transitions
+//! from the replay driver) over a bounded channel, so no stage ever waits for the disk.
+
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam::channel::{self, Receiver, Sender};
+
+use crate::bag::{BagWriteError, BagWriter};
+use crate::frame::Lease;
+
+/// Topics of the output recording.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum OutputChannel {
+    Detections,
+    Diagnostics,
+    Alarm,
+}
+
+/// One serialised message for the output recording.
+pub struct OutputRecord {
+    pub channel: OutputChannel,
+    pub log_time_ns: u64,
+    pub bytes: Lease<Vec<u8>>,
+}
+
+/// Records queued between the stages and the writer thread.
+pub const OUTPUT_QUEUE: usize = 256;
+
+/// The running writer thread.
+pub struct OutputWriter {
+    records: Sender<OutputRecord>,
+    thread: JoinHandle<Result<OutputSummary, BagWriteError>>,
+}
+
+/// What was written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct OutputSummary {
+    pub path: PathBuf,
+    pub detections: u64,
+    pub diagnostics: u64,
+    pub alarms: u64,
+}
+
+/// Topic names for the output recording.
+#[derive(Clone, Debug)]
+pub struct OutputTopics {
+    pub detections: String,
+    pub diagnostics: String,
+    pub alarm: String,
+}
+
+impl OutputWriter {
+    /// Create the recording in `dir` and start the writer thread.
+    pub fn start(dir: &Path, topics: &OutputTopics) -> Result<Self, BagWriteError> {
+        let mut writer = BagWriter::create(dir)?;
+        let detections =
+            writer.add_topic(&topics.detections, "vision_msgs/msg/Detection2DArray")?;
+        let diagnostics =
+            writer.add_topic(&topics.diagnostics, "diagnostic_msgs/msg/DiagnosticArray")?;
+        let alarm = writer.add_topic(&topics.alarm, "diagnostic_msgs/msg/DiagnosticStatus")?;
+        let (tx, rx): (Sender<OutputRecord>, Receiver<OutputRecord>) =
+            channel::bounded(OUTPUT_QUEUE);
+        let thread = std::thread::Builder::new()
+            .name("redline-output".into())
+            .spawn(move || {
+                let mut summary = OutputSummary::default();
+                for record in rx {
+                    let (topic, count) = match record.channel {
+                        OutputChannel::Detections => (detections, &mut summary.detections),
+                        OutputChannel::Diagnostics => (diagnostics, &mut summary.diagnostics),
+                        OutputChannel::Alarm => (alarm, &mut summary.alarms),
+                    };
+                    writer.write(topic, record.log_time_ns, &record.bytes)?;
+                    *count += 1;
+                }
+                summary.path = writer.finish()?;
+                Ok(summary)
+            })
+            .map_err(BagWriteError::Io)?;
+        Ok(Self {
+            records: tx,
+            thread,
+        })
+    }
+
+    /// A sender for records (the sink and the driver each hold one).
+    pub fn sender(&self) -> Sender<OutputRecord> {
+        self.records.clone()
+    }
+
+    /// Close the queue, wait for the writer and finish the file. Every other sender must have
+    /// been dropped (the pipeline shut down) for this to return.
+    pub fn finish(self) -> Result<OutputSummary, BagWriteError> {
+        drop(self.records);
+        self.thread
+            .join()
+            .unwrap_or(Err(BagWriteError::WriterPanicked))
+    }
+}
