@@ -234,3 +234,34 @@ fn independent_readers_decode_our_bag() {
         );
     }
 }
+
+#[test]
+fn create_under_a_file_fails_naming_the_path() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let file = tmp.path().join("not_a_dir");
+    std::fs::write(&file, b"x").expect("write");
+    let err = BagWriter::create(file.join("bag"))
+        .err()
+        .expect("must fail");
+    assert!(err.to_string().contains("not_a_dir"), "{err}");
+}
+
+#[test]
+fn schemas_carry_full_definitions_with_dependencies() {
+    let def = RosType::Detection2DArray.definition();
+    assert!(def.starts_with("std_msgs/Header header\nvision_msgs/Detection2D[] detections\n"));
+    for dep in [
+        "MSG: std_msgs/Header",
+        "MSG: builtin_interfaces/Time",
+        "MSG: vision_msgs/Detection2D",
+        "MSG: vision_msgs/ObjectHypothesisWithPose",
+        "MSG: geometry_msgs/PoseWithCovariance",
+        "MSG: vision_msgs/BoundingBox2D",
+        "MSG: vision_msgs/Point2D",
+    ] {
+        assert!(def.contains(&format!("\n{dep}\n")), "missing {dep}");
+    }
+    assert!(RosType::DiagnosticStatus
+        .definition()
+        .contains("MSG: diagnostic_msgs/KeyValue"));
+}
