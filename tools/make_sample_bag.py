@@ -5,6 +5,7 @@ with the same topic, stamps and payloads. Independent of redline's own code (PyP
 
 Usage: .venv/bin/python tools/make_sample_bag.py [SOURCE_BAG] [OUT_DIR]
 """
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -14,7 +15,8 @@ from rosbags.rosbag2 import StoragePlugin, Writer
 from rosbags.typesys import Stores, get_typestore
 
 ROOT = Path(__file__).resolve().parent.parent
-SOURCE = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT.parent / "shared/data/bags/vtest_jpeg_mcap"
+SHARED = Path(os.environ.get("REDLINE_SHARED", ROOT.parent / "shared"))
+SOURCE = Path(sys.argv[1]) if len(sys.argv) > 1 else SHARED / "data/bags/vtest_jpeg_mcap"
 OUT = Path(sys.argv[2]) if len(sys.argv) > 2 else ROOT / "data/sample"
 TOPIC = "/camera/front/image_raw/compressed"
 FRAMES = 45

@@ -3,11 +3,13 @@
 
 Run: scripts/python-env.sh && .venv/bin/python tests/golden/make_golden.py
 The Rust tests (tests/cdr_golden.rs) build the same messages and compare byte for byte.
+Every message is also encoded with mcap-ros2-support; the two must agree byte for byte.
 vision_msgs 4.1.1 is not in rosbags' stores; its types are registered from the .msg texts.
 """
 from pathlib import Path
 
 import numpy as np
+from mcap_ros2._dynamic import serialize_dynamic
 from rosbags.typesys import Stores, get_types_from_msg, get_typestore
 
 OUT = Path(__file__).resolve().parent
@@ -79,8 +81,53 @@ def status(level, name, message, hardware_id, values):
     )
 
 
+# A second independent serialiser (mcap-ros2-support) must produce the same bytes.
+STD_MSGS = {
+    "builtin_interfaces/Time": "int32 sec\nuint32 nanosec\n",
+    "std_msgs/Header": "builtin_interfaces/Time stamp\nstring frame_id\n",
+    "geometry_msgs/Point": "float64 x\nfloat64 y\nfloat64 z\n",
+    "geometry_msgs/Quaternion": "float64 x\nfloat64 y\nfloat64 z\nfloat64 w\n",
+    "geometry_msgs/Pose": "geometry_msgs/Point position\ngeometry_msgs/Quaternion orientation\n",
+    "geometry_msgs/PoseWithCovariance": "geometry_msgs/Pose pose\nfloat64[36] covariance\n",
+    "diagnostic_msgs/KeyValue": "string key\nstring value\n",
+    "diagnostic_msgs/DiagnosticStatus": (
+        "byte level\nstring name\nstring message\nstring hardware_id\n"
+        "diagnostic_msgs/KeyValue[] values\n"
+    ),
+    "diagnostic_msgs/DiagnosticArray": "std_msgs/Header header\ndiagnostic_msgs/DiagnosticStatus[] status\n",
+    "sensor_msgs/Image": (
+        "std_msgs/Header header\nuint32 height\nuint32 width\nstring encoding\n"
+        "uint8 is_bigendian\nuint32 step\nuint8[] data\n"
+    ),
+    "sensor_msgs/CompressedImage": "std_msgs/Header header\nstring format\nuint8[] data\n",
+}
+ALL_DEFS = {**STD_MSGS, **{k.replace("/msg/", "/"): v for k, v in VISION_MSGS.items()}}
+
+
+def plain(value):
+    """rosbags message -> dicts and lists, which mcap-ros2-support encodes."""
+    if hasattr(value, "__dataclass_fields__"):
+        return {f: plain(getattr(value, f)) for f in value.__dataclass_fields__}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def mcap_ros2_encode(msg, typename):
+    short = typename.replace("/msg/", "/")
+    text = ALL_DEFS[short] + "".join(
+        f"{'=' * 80}\nMSG: {name}\n{body}" for name, body in ALL_DEFS.items() if name != short
+    )
+    return serialize_dynamic(typename, text)[typename](plain(msg))
+
+
 def write(name, msg, typename):
     data = bytes(ts.serialize_cdr(msg, typename))
+    other = bytes(mcap_ros2_encode(msg, typename))
+    if other != data:
+        raise SystemExit(f"{name}: rosbags and mcap-ros2-support disagree")
     (OUT / f"{name}.bin").write_bytes(data)
     print(f"{name}.bin: {len(data)} bytes")
 
