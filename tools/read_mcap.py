@@ -6,7 +6,7 @@ Usage: .venv/bin/python tools/read_mcap.py BAG_DIR
 * `rosbags` AnyReader (uses metadata.yaml and the ros2msg schemas in the file) + deserialize_cdr
 * the `mcap` package's reader with `mcap-ros2-support`'s decoder (parses our schema text)
 
-Output: {"rosbags": SUMMARY, "mcap": SUMMARY, "metadata": {...}} where SUMMARY maps each topic
+Output: {"rosbags": SUMMARY, "mcap": SUMMARY, "metadata": {...}, "chunk_compression": [...]} where SUMMARY maps each topic
 to {"type", "count", "messages": [per-message summaries]}. Exits non-zero on any decode error.
 """
 import json
@@ -62,6 +62,15 @@ def with_rosbags(bag):
     return out
 
 
+def chunk_compressions(bag):
+    found = set()
+    for path in sorted(bag.glob("*.mcap")):
+        with path.open("rb") as f:
+            summary = make_reader(f).get_summary()
+            found.update(ci.compression or "none" for ci in (summary.chunk_indexes if summary else []))
+    return sorted(found)
+
+
 def with_mcap(bag):
     out = {}
     for path in sorted(bag.glob("*.mcap")):
@@ -89,6 +98,7 @@ def main():
         "rosbags": with_rosbags(bag),
         "mcap": with_mcap(bag),
         "metadata": {"version": info["version"], "message_count": info["message_count"]},
+        "chunk_compression": chunk_compressions(bag),
     }))
 
 
