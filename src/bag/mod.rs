@@ -1,5 +1,6 @@
 //! rosbag2 recordings: reading directories (metadata.yaml versions 5–9, one or several MCAP or
-//! sqlite3 files) and bare `.mcap` / `.db3` files, and picking the image topic to replay.
+//! sqlite3 files) and bare `.mcap` / `.db3` files, picking the image topic to replay, and
+//! writing MCAP recordings (profile `ros2`) with a version-5 metadata.yaml.
 //!
 //! ```no_run
 //! use redline::bag::Bag;
@@ -15,12 +16,16 @@
 mod error;
 mod mcap_reader;
 mod metadata;
+pub mod msg_definitions;
 mod sqlite_reader;
+pub mod writer;
 
 use std::path::{Path, PathBuf};
 
 pub use error::BagError;
 pub use metadata::{BagMetadata, TopicInfo};
+pub use msg_definitions::RosType;
+pub use writer::{BagWriteError, BagWriter, Durability, TopicId};
 
 /// ROS type names of the image messages redline replays.
 pub const IMAGE_TYPE: &str = "sensor_msgs/msg/Image";
