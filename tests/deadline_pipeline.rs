@@ -134,11 +134,21 @@ fn predictive_drops_happen_before_the_work_once_costs_are_known() {
     frames.extend((0..5).map(|_| (40, 70)));
     let (s, published) = run(&settings(100.0), &frames);
     assert_eq!(published, 10);
+    // Four are dropped before any work; the fifth in a row goes through as a probe that
+    // re-measures the costs — and still misses, so it is dropped, never published late.
     assert_eq!(
         s.accounting.dropped.get(DropReason::PredictedMiss {
             stage: Stage::Ingest
         }),
-        5,
+        4,
+        "{:?}",
+        s.accounting
+    );
+    assert_eq!(
+        s.accounting.dropped.get(DropReason::MissedAt {
+            stage: Stage::Decode
+        }),
+        1,
         "{:?}",
         s.accounting
     );
@@ -153,6 +163,32 @@ fn predictive_drops_happen_before_the_work_once_costs_are_known() {
         }),
         5
     );
+}
+
+#[test]
+fn predictions_recover_after_a_stall_ends() {
+    // Infer takes 30 ms, stalls at 150 ms on frames 10..30, then takes 30 ms again. The stall
+    // fills the cost estimate with 150 ms samples, so every frame is predicted to miss; probes
+    // re-measure, and once the stall is over frames are published again.
+    let frames: Vec<(i64, u64)> = (0..120)
+        .map(|i| (0, if (10..30).contains(&i) { 150 } else { 30 }))
+        .collect();
+    let (s, published) = run(&settings(100.0), &frames);
+    assert!(
+        s.accounting.dropped.get(DropReason::PredictedMiss {
+            stage: Stage::Ingest
+        }) > 0,
+        "{:?}",
+        s.accounting
+    );
+    // Frames 30..120 run at 30 ms: after at most one probe cycle they are all published, and
+    // once the stall's misses have left the monitor's window it is back to OK.
+    assert!(
+        published >= 10 + 90 - 6,
+        "published {published}: {:?}",
+        s.accounting
+    );
+    assert_eq!(s.final_snapshot.level, Level::Ok, "{:?}", s.transitions);
 }
 
 #[test]

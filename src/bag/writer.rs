@@ -69,18 +69,24 @@ pub struct BagWriter {
 impl BagWriter {
     /// Create `dir` (and parents) and the MCAP file `<dir name>_0.mcap` inside it.
     pub fn create(dir: impl AsRef<Path>) -> Result<Self, BagWriteError> {
+        let stem = dir
+            .as_ref()
+            .file_name()
+            .and_then(|n| n.to_str())
+            .filter(|n| !n.is_empty())
+            .unwrap_or("redline")
+            .to_string();
+        Self::create_file(dir, &format!("{stem}_0.mcap"))
+    }
+
+    /// Like [`BagWriter::create`], with the MCAP file named `file_name` inside `dir`.
+    pub fn create_file(dir: impl AsRef<Path>, file_name: &str) -> Result<Self, BagWriteError> {
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|source| BagWriteError::Io {
             path: dir.clone(),
             source,
         })?;
-        let stem = dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .filter(|n| !n.is_empty())
-            .unwrap_or("redline");
-        let file_name = format!("{stem}_0.mcap");
-        let mcap_path = dir.join(&file_name);
+        let mcap_path = dir.join(file_name);
         let file = File::create(&mcap_path).map_err(|source| BagWriteError::Io {
             path: mcap_path.clone(),
             source,
@@ -98,7 +104,7 @@ impl BagWriter {
         Ok(Self {
             dir,
             mcap_path,
-            file_name,
+            file_name: file_name.to_string(),
             mcap,
             schemas: Vec::new(),
             topics: Vec::new(),

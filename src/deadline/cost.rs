@@ -56,6 +56,16 @@ impl CostEstimator {
         self.estimate
     }
 
+    /// Forget every sample and start again from `cost_ns` (a probe frame's measurement): the
+    /// estimate is 0 — no prediction — until [`MIN_COST_SAMPLES`] new samples exist. Used when
+    /// predictions have kept every frame away from a stage, so stale samples (e.g. of a stall
+    /// that has ended) cannot keep the pipeline dropping forever.
+    pub fn restart(&mut self, cost_ns: u64) -> u64 {
+        self.len = 0;
+        self.next = 0;
+        self.record(cost_ns)
+    }
+
     /// The current estimate in nanoseconds (0 until [`MIN_COST_SAMPLES`] were recorded).
     pub fn estimate(&self) -> u64 {
         self.estimate

@@ -22,6 +22,9 @@ pub struct FrameMeta {
     pub deadline: FrameDeadline,
     /// When the frame was handed to the stage now holding it (monotonic).
     pub handoff: MonoTime,
+    /// A probe: let through despite a predicted miss, to re-measure stage costs (see
+    /// [`crate::pipeline`]). Probes skip predictive checks but not deadline checks.
+    pub probe: bool,
 }
 
 /// The ingest stage: reads the header of a received message, then copies its bytes into a

@@ -20,12 +20,18 @@ pub(crate) struct InFlight<T> {
     pub(crate) payload: T,
 }
 
-/// Per-thread stage state: its cost estimator and work-time histogram.
+/// After this many consecutive predicted misses at a stage, the next frame goes through as a
+/// probe: it re-measures the stage costs, so an estimate inflated by a stall that has ended
+/// cannot keep every frame dropped forever.
+pub(crate) const PROBE_AFTER_PREDICTED_MISSES: u32 = 5;
+
+/// Per-thread stage state: its cost estimator, work-time histogram and probe counter.
 pub(crate) struct StageCtx<'a, M> {
     stage: Stage,
     shared: &'a Shared<M>,
     estimator: CostEstimator,
     pub(crate) histogram: LatencyHistogram,
+    predicted_in_a_row: u32,
 }
 
 impl<'a, M> StageCtx<'a, M> {
@@ -35,23 +41,52 @@ impl<'a, M> StageCtx<'a, M> {
             shared,
             estimator: CostEstimator::new(shared.cost_percentile),
             histogram: LatencyHistogram::new(),
+            predicted_in_a_row: 0,
         }
     }
 
-    /// Entry checks: the deadline has not passed and the remaining stages can still fit.
-    fn enter(&self, meta: &FrameMeta) -> Result<(), DropReason> {
+    /// Entry checks: the deadline has not passed and the remaining stages can still fit. After
+    /// [`PROBE_AFTER_PREDICTED_MISSES`] predicted misses in a row, the frame becomes a probe.
+    fn enter(&mut self, meta: &mut FrameMeta) -> Result<(), DropReason> {
         let now = self.shared.now();
         let policy = &self.shared.policy;
         policy.check_hop(self.stage, now, &meta.deadline)?;
-        policy.predict(self.stage, now, &meta.deadline, &self.shared.costs)
+        if meta.probe {
+            return Ok(());
+        }
+        match policy.predict(self.stage, now, &meta.deadline, &self.shared.costs) {
+            Ok(()) => {
+                self.predicted_in_a_row = 0;
+                Ok(())
+            }
+            Err(_) if self.predicted_in_a_row + 1 >= PROBE_AFTER_PREDICTED_MISSES => {
+                self.predicted_in_a_row = 0;
+                meta.probe = true;
+                tracing::debug!(stage = self.stage.name(), seq = meta.seq, "probe frame");
+                Ok(())
+            }
+            Err(reason) => {
+                self.predicted_in_a_row += 1;
+                Err(reason)
+            }
+        }
     }
 
-    /// Run the stage's work, timing it; a panic in the work is an `EngineError`.
-    fn run<T>(&mut self, work: impl FnOnce() -> Result<T, FrameError>) -> Result<T, DropReason> {
+    /// Run the stage's work, timing it; a panic in the work is an `EngineError`. A probe's
+    /// measurement restarts the stage's cost estimate.
+    fn run<T>(
+        &mut self,
+        probe: bool,
+        work: impl FnOnce() -> Result<T, FrameError>,
+    ) -> Result<T, DropReason> {
         let start = self.shared.now();
         let result = catch_unwind(AssertUnwindSafe(work));
         let cost = self.shared.now().nanos_since(start);
-        let estimate = self.estimator.record(cost);
+        let estimate = if probe {
+            self.estimator.restart(cost)
+        } else {
+            self.estimator.record(cost)
+        };
         self.shared.costs.set_expected(self.stage, estimate);
         self.histogram.record_ns(cost);
         match result {
@@ -122,15 +157,16 @@ pub(crate) fn ingest_loop<I: IngestStage>(
             header,
             deadline,
             handoff: arrived.arrival,
+            probe: false,
         };
-        if let Err(reason) = ctx.enter(&meta) {
+        if let Err(reason) = ctx.enter(&mut meta) {
             drop(arrived);
             ctx.drop_frame(reason, seq);
             continue;
         }
         let message = arrived.message;
         let frame = match ctx
-            .run(|| work.load(message, &meta))
+            .run(meta.probe, || work.load(message, &meta))
             .and_then(|frame| ctx.check_budget(&meta).map(|()| frame))
         {
             Ok(frame) => frame,
@@ -160,14 +196,14 @@ fn process_one<M, In, W: ProcessStage<In>>(
 ) -> Option<InFlight<W::Output>> {
     let InFlight { mut meta, payload } = item;
     let _span = tracing::debug_span!("stage", stage = ctx.stage.name(), seq = meta.seq).entered();
-    if let Err(reason) = ctx.enter(&meta) {
+    if let Err(reason) = ctx.enter(&mut meta) {
         drop(payload);
         ctx.drop_frame(reason, meta.seq);
         return None;
     }
     let frozen = meta;
     match ctx
-        .run(|| work.process(payload, &frozen))
+        .run(frozen.probe, || work.process(payload, &frozen))
         .and_then(|out| ctx.check_budget(&frozen).map(|()| out))
     {
         Ok(output) => {
@@ -250,9 +286,9 @@ pub(crate) fn publish_loop<M, In, W: PublishStage<In>>(
     histogram: &mut LatencyHistogram,
 ) {
     let mut ctx = StageCtx::new(Stage::Publish, shared);
-    while let Ok(InFlight { meta, payload }) = rx.recv() {
+    while let Ok(InFlight { mut meta, payload }) = rx.recv() {
         let _span = tracing::debug_span!("stage", stage = "publish", seq = meta.seq).entered();
-        if let Err(reason) = ctx.enter(&meta).and_then(|()| ctx.check_budget(&meta)) {
+        if let Err(reason) = ctx.enter(&mut meta).and_then(|()| ctx.check_budget(&meta)) {
             drop(payload);
             ctx.drop_frame(reason, meta.seq);
             continue;
@@ -268,7 +304,7 @@ pub(crate) fn publish_loop<M, In, W: PublishStage<In>>(
             );
             continue;
         }
-        match ctx.run(|| work.publish(payload, &meta)) {
+        match ctx.run(meta.probe, || work.publish(payload, &meta)) {
             Ok(()) => shared.published(meta.deadline.latency_at(shared.now()), meta.seq),
             Err(reason) => ctx.drop_frame(reason, meta.seq),
         }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crossbeam::channel::Sender;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bag::{Bag, BagError, BagWriteError, IMAGE_TYPE};
+use crate::bag::{Bag, BagError, IMAGE_TYPE};
 use crate::config::{Config, ImageTransport};
 use crate::deadline::{
     alarm_status, deadline_status, Clock, StatusContent, SystemClock, Transition,
@@ -22,7 +22,7 @@ use crate::stages;
 
 use super::fault::FaultSpec;
 use super::options::ReplayOptions;
-use super::output::{OutputChannel, OutputRecord, OutputTopics, OutputWriter};
+use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::report_builder::{build_report, RunFacts};
 use super::schedule::{Delivery, Pacing, Schedule};
 use super::sink::ReplaySink;
@@ -37,7 +37,7 @@ pub enum ReplayError {
     #[error(transparent)]
     Pipeline(#[from] PipelineError),
     #[error("output recording: {0}")]
-    Output(#[from] BagWriteError),
+    Output(#[from] OutputError),
     #[error(transparent)]
     Report(#[from] ReportError),
 }
@@ -401,7 +401,7 @@ impl DiagnosticsRecorder {
         self.last = Some(Instant::now());
         let status = deadline_status(snapshot, self.budget_ms, &self.hardware_id);
         self.write(OutputChannel::Diagnostics, &status, |buf, view| {
-            write_diagnostic_array(buf, now_stamp(), std::slice::from_ref(view))
+            write_diagnostic_array(buf, now_stamp(), "", std::slice::from_ref(view))
         });
     }
 

@@ -7,7 +7,7 @@ use std::thread::JoinHandle;
 
 use crossbeam::channel::{self, Receiver, Sender};
 
-use crate::bag::{BagWriteError, BagWriter};
+use crate::bag::{BagWriteError, BagWriter, Durability, RosType};
 use crate::frame::Lease;
 
 /// Topics of the output recording.
@@ -23,6 +23,17 @@ pub struct OutputRecord {
     pub channel: OutputChannel,
     pub log_time_ns: u64,
     pub bytes: Lease<Vec<u8>>,
+}
+
+/// Why the output recording failed.
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    #[error(transparent)]
+    Bag(#[from] BagWriteError),
+    #[error("cannot start the output writer thread: {0}")]
+    Spawn(std::io::Error),
+    #[error("the output writer thread panicked; the recording is incomplete")]
+    WriterPanicked,
 }
 
 /// Records queued between the stages and the writer thread.
@@ -53,13 +64,23 @@ pub struct OutputTopics {
 
 impl OutputWriter {
     /// Create the recording in `dir` and start the writer thread.
-    pub fn start(dir: &Path, topics: &OutputTopics) -> Result<Self, BagWriteError> {
-        let mut writer = BagWriter::create(dir)?;
-        let detections =
-            writer.add_topic(&topics.detections, "vision_msgs/msg/Detection2DArray")?;
-        let diagnostics =
-            writer.add_topic(&topics.diagnostics, "diagnostic_msgs/msg/DiagnosticArray")?;
-        let alarm = writer.add_topic(&topics.alarm, "diagnostic_msgs/msg/DiagnosticStatus")?;
+    pub fn start(dir: &Path, topics: &OutputTopics) -> Result<Self, OutputError> {
+        let mut writer = BagWriter::create_file(dir, "output.mcap")?;
+        let detections = writer.add_topic(
+            &topics.detections,
+            RosType::Detection2DArray,
+            Durability::Volatile,
+        )?;
+        let diagnostics = writer.add_topic(
+            &topics.diagnostics,
+            RosType::DiagnosticArray,
+            Durability::Volatile,
+        )?;
+        let alarm = writer.add_topic(
+            &topics.alarm,
+            RosType::DiagnosticStatus,
+            Durability::TransientLocal,
+        )?;
         let (tx, rx): (Sender<OutputRecord>, Receiver<OutputRecord>) =
             channel::bounded(OUTPUT_QUEUE);
         let thread = std::thread::Builder::new()
@@ -78,7 +99,7 @@ impl OutputWriter {
                 summary.path = writer.finish()?;
                 Ok(summary)
             })
-            .map_err(BagWriteError::Io)?;
+            .map_err(OutputError::Spawn)?;
         Ok(Self {
             records: tx,
             thread,
@@ -92,10 +113,11 @@ impl OutputWriter {
 
     /// Close the queue, wait for the writer and finish the file. Every other sender must have
     /// been dropped (the pipeline shut down) for this to return.
-    pub fn finish(self) -> Result<OutputSummary, BagWriteError> {
+    pub fn finish(self) -> Result<OutputSummary, OutputError> {
         drop(self.records);
-        self.thread
-            .join()
-            .unwrap_or(Err(BagWriteError::WriterPanicked))
+        match self.thread.join() {
+            Ok(result) => result.map_err(OutputError::Bag),
+            Err(_) => Err(OutputError::WriterPanicked),
+        }
     }
 }
