@@ -1,1 +1,3 @@
 //! The Backend → Engine API and the CPU backend (tract); GPU backends behind features.
+#[cfg(feature = "tensorrt")]
+pub mod tensorrt;
