@@ -62,8 +62,8 @@ mod tests {
 
     #[test]
     fn params_layout_matches_the_cuda_struct() {
-        // 2 pointers + 12 int/float + 5 int/float + 6 floats, all 4-byte after the pointers.
-        assert_eq!(std::mem::size_of::<KernelParams>(), 16 + 4 * (12 + 5 + 6));
+        // 2 pointers, then 12 + 4 four-byte scalars and the two 3-float arrays.
+        assert_eq!(std::mem::size_of::<KernelParams>(), 16 + 4 * (12 + 4 + 6));
         assert_eq!(std::mem::align_of::<KernelParams>(), 8);
     }
 
