@@ -4,9 +4,11 @@
 mod detection;
 mod header;
 mod image;
+mod pool;
 mod transform;
 
 pub use detection::Detection;
 pub use header::{FrameId, Stamp, FRAME_ID_CAPACITY};
 pub use image::{ImageLimits, ImageView, PixelEncoding};
+pub use pool::{EmptyPoolError, Lease, Pool};
 pub use transform::LetterboxTransform;

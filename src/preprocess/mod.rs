@@ -1,3 +1,18 @@
 //! The fused preprocessing pass: raw image bytes straight into the engine input tensor.
+//!
+//! [`Preprocessor::run`] does resize (OpenCV-compatible bilinear, half-pixel centres; letterbox
+//! or stretch) + channel order + `(pixel × scale − mean) / std` + NCHW/NHWC layout + f32/f16 in
+//! one pass, with no intermediate image. [`CompressedDecoder`] turns JPEG/PNG into a raw
+//! [`ImageView`](crate::frame::ImageView) inside a caller-owned pooled buffer.
+
+mod compressed;
 #[cfg(feature = "cuda")]
 pub mod cuda;
+mod fused;
+mod source_rows;
+mod spec;
+mod taps;
+
+pub use compressed::CompressedDecoder;
+pub use fused::{Preprocessor, TensorMut};
+pub use spec::PreprocessSpec;

@@ -1,0 +1,109 @@
+//! Criterion benchmarks of the fused preprocessing pass, one thread, one frame per iteration.
+//! The headline job (issue 3) is `letterbox_1080p_bgr8_nchw_f32`: 1920×1080 bgr8 → 640×640
+//! letterboxed RGB NCHW f32 /255 — compare with `benches/opencv_preprocess.py` through
+//! `benches/compare_preprocess.sh`.
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use half::f16;
+use redline::config::{ChannelOrder, LetterboxAnchor, ResizeMode, TensorDType, TensorLayout};
+use redline::frame::{ImageLimits, ImageView, PixelEncoding};
+use redline::preprocess::{PreprocessSpec, Preprocessor, TensorMut};
+
+/// Deterministic pseudo-random bytes, the same pattern as the OpenCV script's input.
+fn frame_bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| ((i * 7 + i / 4099) % 251) as u8).collect()
+}
+
+fn spec(
+    w: u32,
+    h: u32,
+    layout: TensorLayout,
+    dtype: TensorDType,
+    resize: ResizeMode,
+) -> PreprocessSpec {
+    PreprocessSpec {
+        width: w,
+        height: h,
+        layout,
+        dtype,
+        channel_order: ChannelOrder::Rgb,
+        resize,
+        anchor: LetterboxAnchor::TopLeft,
+        pad_value: 114,
+        scale: 1.0 / 255.0,
+        mean: [0.0; 3],
+        std: [1.0; 3],
+    }
+}
+
+struct Job {
+    name: &'static str,
+    src: (u32, u32, PixelEncoding),
+    spec: PreprocessSpec,
+}
+
+fn jobs() -> Vec<Job> {
+    use ResizeMode::{Letterbox, Stretch};
+    use TensorDType::{F16, F32};
+    use TensorLayout::{Nchw, Nhwc};
+    vec![
+        Job {
+            name: "letterbox_1080p_bgr8_nchw_f32",
+            src: (1920, 1080, PixelEncoding::Bgr8),
+            spec: spec(640, 640, Nchw, F32, Letterbox),
+        },
+        Job {
+            name: "letterbox_1080p_bgr8_nhwc_f16",
+            src: (1920, 1080, PixelEncoding::Bgr8),
+            spec: spec(640, 640, Nhwc, F16, Letterbox),
+        },
+        Job {
+            name: "letterbox_1080p_uyvy_nchw_f32",
+            src: (1920, 1080, PixelEncoding::Uyvy),
+            spec: spec(640, 640, Nchw, F32, Letterbox),
+        },
+        Job {
+            name: "letterbox_1080p_rgba8_416_nchw_f32",
+            src: (1920, 1080, PixelEncoding::Rgba8),
+            spec: spec(416, 416, Nchw, F32, Letterbox),
+        },
+        Job {
+            name: "stretch_vga_rgb8_300_nchw_f32",
+            src: (640, 480, PixelEncoding::Rgb8),
+            spec: spec(300, 300, Nchw, F32, Stretch),
+        },
+    ]
+}
+
+fn fused(c: &mut Criterion) {
+    let limits = ImageLimits::default();
+    for job in jobs() {
+        let (w, h, enc) = job.src;
+        let step = match enc {
+            PixelEncoding::Uyvy | PixelEncoding::Yuyv => w as usize * 2,
+            e => w as usize * e.bytes_per_pixel(),
+        };
+        let data = frame_bytes(step * h as usize);
+        let view = ImageView::new(w, h, step, enc, &data, limits).expect("valid bench frame");
+        let mut pre = Preprocessor::new(job.spec);
+        let n = job.spec.tensor_len();
+        let (mut t32, mut t16) = (vec![0f32; n], vec![f16::ZERO; n]);
+        c.bench_function(job.name, |b| {
+            b.iter(|| {
+                let out = match job.spec.dtype {
+                    TensorDType::F32 => TensorMut::F32(&mut t32),
+                    TensorDType::F16 => TensorMut::F16(&mut t16),
+                };
+                black_box(
+                    pre.run(black_box(&view), out)
+                        .expect("bench frame preprocesses"),
+                )
+            })
+        });
+    }
+}
+
+criterion_group!(benches, fused);
+criterion_main!(benches);

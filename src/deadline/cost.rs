@@ -1,0 +1,140 @@
+//! Expected stage costs for predictive drops: a running high percentile of each stage's
+//! measured time over its last [`COST_WINDOW`] frames, computed without allocating.
+//!
+//! Each stage thread owns its [`CostEstimator`] and publishes the current estimate into the
+//! shared, lock-free [`StageCosts`], which every stage reads to predict whether a frame can still
+//! make its deadline.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::error::Stage;
+
+/// Number of recent samples the percentile is taken over.
+pub const COST_WINDOW: usize = 128;
+/// Below this many samples a stage's expected cost is reported as 0 (no prediction yet).
+pub const MIN_COST_SAMPLES: usize = 8;
+
+/// A running percentile of one stage's cost, over a fixed window of recent samples.
+#[derive(Clone, Debug)]
+pub struct CostEstimator {
+    samples: [u64; COST_WINDOW],
+    scratch: [u64; COST_WINDOW],
+    len: usize,
+    next: usize,
+    percentile: f64,
+    estimate: u64,
+}
+
+impl CostEstimator {
+    /// `percentile` in (0, 100], e.g. `deadline.cost_percentile`.
+    pub fn new(percentile: f64) -> Self {
+        Self {
+            samples: [0; COST_WINDOW],
+            scratch: [0; COST_WINDOW],
+            len: 0,
+            next: 0,
+            percentile: percentile.clamp(0.0, 100.0),
+            estimate: 0,
+        }
+    }
+
+    /// Add one measured cost (nanoseconds) and return the updated estimate.
+    pub fn record(&mut self, cost_ns: u64) -> u64 {
+        self.samples[self.next] = cost_ns;
+        self.next = (self.next + 1) % COST_WINDOW;
+        self.len = (self.len + 1).min(COST_WINDOW);
+        self.estimate = if self.len < MIN_COST_SAMPLES {
+            0
+        } else {
+            let window = &mut self.scratch[..self.len];
+            window.copy_from_slice(&self.samples[..self.len]);
+            // Nearest-rank percentile: the smallest sample ≥ `percentile`% of the window.
+            let rank = ((self.percentile / 100.0) * self.len as f64).ceil() as usize;
+            let k = rank.clamp(1, self.len) - 1;
+            *window.select_nth_unstable(k).1
+        };
+        self.estimate
+    }
+
+    /// The current estimate in nanoseconds (0 until [`MIN_COST_SAMPLES`] were recorded).
+    pub fn estimate(&self) -> u64 {
+        self.estimate
+    }
+}
+
+/// The expected cost of every stage, shared lock-free between stage threads.
+#[derive(Debug, Default)]
+pub struct StageCosts {
+    expected_ns: [AtomicU64; Stage::COUNT],
+}
+
+impl StageCosts {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Publish `stage`'s current estimate.
+    pub fn set_expected(&self, stage: Stage, nanos: u64) {
+        self.expected_ns[stage.index()].store(nanos, Ordering::Relaxed);
+    }
+
+    /// `stage`'s current estimate.
+    pub fn expected(&self, stage: Stage) -> u64 {
+        self.expected_ns[stage.index()].load(Ordering::Relaxed)
+    }
+
+    /// Expected cost of `stage` and every stage after it.
+    pub fn expected_from(&self, stage: Stage) -> u64 {
+        Stage::ALL[stage.index()..]
+            .iter()
+            .fold(0u64, |sum, s| sum.saturating_add(self.expected(*s)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_estimate_until_enough_samples() {
+        let mut e = CostEstimator::new(99.0);
+        for _ in 0..MIN_COST_SAMPLES - 1 {
+            assert_eq!(e.record(1_000), 0);
+        }
+        assert_eq!(e.record(1_000), 1_000);
+    }
+
+    #[test]
+    fn high_percentile_tracks_the_tail_of_the_recent_window() {
+        let mut e = CostEstimator::new(99.0);
+        for i in 0..100u64 {
+            e.record(i + 1);
+        }
+        // Nearest rank 99 of 1..=100.
+        assert_eq!(e.estimate(), 99);
+        let mut median = CostEstimator::new(50.0);
+        for i in 0..100u64 {
+            median.record(i + 1);
+        }
+        assert_eq!(median.estimate(), 50);
+        // A full window of fast samples pushes an old slow one out.
+        e.record(1_000_000);
+        // 101 samples: nearest rank 100 is the sample 100, the outlier sits above it.
+        assert_eq!(e.estimate(), 100);
+        for _ in 0..COST_WINDOW {
+            e.record(10);
+        }
+        assert_eq!(e.estimate(), 10);
+    }
+
+    #[test]
+    fn shared_costs_sum_downstream() {
+        let c = StageCosts::new();
+        c.set_expected(Stage::Preprocess, 2);
+        c.set_expected(Stage::Infer, 30);
+        c.set_expected(Stage::Publish, 1);
+        assert_eq!(c.expected_from(Stage::Ingest), 33);
+        assert_eq!(c.expected_from(Stage::Infer), 31);
+        assert_eq!(c.expected_from(Stage::Publish), 1);
+    }
+}

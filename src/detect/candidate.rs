@@ -1,0 +1,17 @@
+//! A scored box in network-input pixels, before NMS.
+
+/// One candidate: class, score and box `(x1, y1, x2, y2)` in network-input pixels.
+#[derive(Copy, Clone, Debug, Default, PartialEq)]
+pub struct Candidate {
+    pub class_id: u32,
+    pub score: f32,
+    pub bbox: [f32; 4],
+}
+
+impl Candidate {
+    /// Box area (0 for degenerate boxes).
+    pub fn area(&self) -> f32 {
+        let [x1, y1, x2, y2] = self.bbox;
+        (x2 - x1).max(0.0) * (y2 - y1).max(0.0)
+    }
+}

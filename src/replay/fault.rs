@@ -1,0 +1,271 @@
+//! `--fault SPEC`: timing faults injected into a replay to prove the safety behaviour.
+//!
+//! Grammar (`TARGET:ACTION[,KEY=VALUE]…`):
+//!
+//! | spec | effect |
+//! |---|---|
+//! | `infer:delay=120ms,frames=20..40` | the engine takes 120 ms longer on frames 20–39 |
+//! | `infer:error,frames=50..52` | the engine fails on frames 50 and 51 |
+//! | `sensor:silence=2s,at=5s` | no frame is delivered between 5 s and 7 s of the recording |
+//! | `sensor:burst=5,at=3s` | from 3 s, 5 frames are delivered back to back without pacing |
+//! | `stamp:jump=-3s,frame=10` | frame 10's header stamp is moved by −3 s |
+//!
+//! Frame indices count the frames read from the bag, from 0; ranges are half-open.
+
+use std::ops::Range;
+use std::time::Duration;
+
+/// A parsed fault.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum FaultSpec {
+    /// The engine is slowed by `delay` on these frames.
+    InferDelay { delay: Duration, frames: Range<u64> },
+    /// The engine fails on these frames.
+    InferError { frames: Range<u64> },
+    /// Frames recorded in `[at, at + duration)` (bag time since the first frame) are not delivered.
+    SensorSilence { at: Duration, duration: Duration },
+    /// From `at`, `frames` frames are delivered back to back.
+    SensorBurst { at: Duration, frames: u32 },
+    /// Frame `frame`'s stamp is moved by `offset_ns`.
+    StampJump { frame: u64, offset_ns: i64 },
+}
+
+/// Why a fault spec was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("--fault {spec:?}: {problem} (examples: infer:delay=120ms,frames=20..40 · infer:error,frames=50..52 · sensor:silence=2s,at=5s · sensor:burst=5,at=3s · stamp:jump=-3s,frame=10)")]
+pub struct FaultSpecError {
+    pub spec: String,
+    pub problem: String,
+}
+
+impl FaultSpec {
+    /// Parse one `--fault` argument.
+    pub fn parse(spec: &str) -> Result<Self, FaultSpecError> {
+        let fail = |problem: String| FaultSpecError {
+            spec: spec.to_string(),
+            problem,
+        };
+        let (target, rest) = spec
+            .split_once(':')
+            .ok_or_else(|| fail("expected TARGET:ACTION".into()))?;
+        let mut parts = rest.split(',');
+        let action = parts.next().unwrap_or_default();
+        let (action_name, action_value) = match action.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (action, None),
+        };
+        let mut keys: Vec<(&str, &str)> = Vec::new();
+        for part in parts {
+            let (k, v) = part
+                .split_once('=')
+                .ok_or_else(|| fail(format!("expected KEY=VALUE, found {part:?}")))?;
+            keys.push((k.trim(), v.trim()));
+        }
+        let take = |keys: &mut Vec<(&str, &str)>, key: &str| -> Result<String, FaultSpecError> {
+            let i = keys
+                .iter()
+                .position(|(k, _)| *k == key)
+                .ok_or_else(|| fail(format!("missing `{key}=`")))?;
+            Ok(keys.remove(i).1.to_string())
+        };
+        let value = |what: &str| -> Result<&str, FaultSpecError> {
+            action_value.ok_or_else(|| {
+                fail(format!(
+                    "`{action_name}` needs a value: {action_name}={what}"
+                ))
+            })
+        };
+        let fault = match (target, action_name) {
+            ("infer", "delay") => FaultSpec::InferDelay {
+                delay: parse_duration(value("120ms")?).map_err(fail)?,
+                frames: parse_range(&take(&mut keys, "frames")?).map_err(fail)?,
+            },
+            ("infer", "error") => FaultSpec::InferError {
+                frames: parse_range(&take(&mut keys, "frames")?).map_err(fail)?,
+            },
+            ("sensor", "silence") => FaultSpec::SensorSilence {
+                duration: parse_duration(value("2s")?).map_err(fail)?,
+                at: parse_duration(&take(&mut keys, "at")?).map_err(fail)?,
+            },
+            ("sensor", "burst") => FaultSpec::SensorBurst {
+                frames: value("5")?
+                    .parse()
+                    .map_err(|_| fail(format!("burst size {:?} is not a whole number", action_value.unwrap_or_default())))?,
+                at: parse_duration(&take(&mut keys, "at")?).map_err(fail)?,
+            },
+            ("stamp", "jump") => FaultSpec::StampJump {
+                offset_ns: parse_signed_nanos(value("-3s")?).map_err(fail)?,
+                frame: take(&mut keys, "frame")?
+                    .parse()
+                    .map_err(|_| fail("frame must be a whole number".into()))?,
+            },
+            _ => {
+                return Err(fail(format!(
+                    "unknown fault `{target}:{action_name}`; known: infer:delay, infer:error, sensor:silence, sensor:burst, stamp:jump"
+                )))
+            }
+        };
+        if let Some((k, _)) = keys.first() {
+            return Err(fail(format!("unknown key `{k}`")));
+        }
+        Ok(fault)
+    }
+}
+
+impl std::fmt::Display for FaultSpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            FaultSpec::InferDelay { delay, frames } => write!(
+                f,
+                "infer:delay={}ms,frames={}..{}",
+                delay.as_millis(),
+                frames.start,
+                frames.end
+            ),
+            FaultSpec::InferError { frames } => {
+                write!(f, "infer:error,frames={}..{}", frames.start, frames.end)
+            }
+            FaultSpec::SensorSilence { at, duration } => write!(
+                f,
+                "sensor:silence={}ms,at={}ms",
+                duration.as_millis(),
+                at.as_millis()
+            ),
+            FaultSpec::SensorBurst { at, frames } => {
+                write!(f, "sensor:burst={frames},at={}ms", at.as_millis())
+            }
+            FaultSpec::StampJump { frame, offset_ns } => {
+                write!(f, "stamp:jump={}ms,frame={frame}", offset_ns / 1_000_000)
+            }
+        }
+    }
+}
+
+/// `120ms`, `2s`, `1.5s`, `500us`, `10ns` → a duration (non-negative).
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let nanos = parse_signed_nanos(text)?;
+    u64::try_from(nanos)
+        .map(Duration::from_nanos)
+        .map_err(|_| format!("duration {text:?} must not be negative"))
+}
+
+fn parse_signed_nanos(text: &str) -> Result<i64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| c.is_ascii_alphabetic())
+        .ok_or_else(|| format!("duration {t:?} needs a unit (ns, us, ms, s)"))?;
+    let (number, unit) = t.split_at(split);
+    let scale = match unit {
+        "ns" => 1.0,
+        "us" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        _ => return Err(format!("unknown unit {unit:?} in {t:?} (ns, us, ms, s)")),
+    };
+    let x: f64 = number
+        .parse()
+        .map_err(|_| format!("{number:?} in {t:?} is not a number"))?;
+    let nanos = x * scale;
+    if !nanos.is_finite() || nanos.abs() > 1e18 {
+        return Err(format!("duration {t:?} is out of range"));
+    }
+    Ok(nanos.round() as i64)
+}
+
+/// `20..40` (half-open) or `7` (one frame).
+fn parse_range(text: &str) -> Result<Range<u64>, String> {
+    let bad = || format!("frames {text:?} must be START..END (half-open) or one index");
+    let range = match text.split_once("..") {
+        Some((a, b)) => a.parse().map_err(|_| bad())?..b.parse().map_err(|_| bad())?,
+        None => {
+            let i: u64 = text.parse().map_err(|_| bad())?;
+            i..i.saturating_add(1)
+        }
+    };
+    if range.start >= range.end {
+        return Err(format!("frames {text:?} is an empty range"));
+    }
+    Ok(range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_documented_example() {
+        assert_eq!(
+            FaultSpec::parse("infer:delay=120ms,frames=20..40").unwrap(),
+            FaultSpec::InferDelay {
+                delay: Duration::from_millis(120),
+                frames: 20..40
+            }
+        );
+        assert_eq!(
+            FaultSpec::parse("infer:error,frames=50..52").unwrap(),
+            FaultSpec::InferError { frames: 50..52 }
+        );
+        assert_eq!(
+            FaultSpec::parse("sensor:silence=2s,at=5s").unwrap(),
+            FaultSpec::SensorSilence {
+                at: Duration::from_secs(5),
+                duration: Duration::from_secs(2)
+            }
+        );
+        assert_eq!(
+            FaultSpec::parse("sensor:burst=5,at=1.5s").unwrap(),
+            FaultSpec::SensorBurst {
+                at: Duration::from_millis(1500),
+                frames: 5
+            }
+        );
+        assert_eq!(
+            FaultSpec::parse("stamp:jump=-3s,frame=10").unwrap(),
+            FaultSpec::StampJump {
+                frame: 10,
+                offset_ns: -3_000_000_000
+            }
+        );
+        assert_eq!(
+            FaultSpec::parse("infer:error,frames=7").unwrap(),
+            FaultSpec::InferError { frames: 7..8 }
+        );
+    }
+
+    #[test]
+    fn display_round_trips() {
+        for s in [
+            "infer:delay=120ms,frames=20..40",
+            "infer:error,frames=50..52",
+            "sensor:silence=2000ms,at=5000ms",
+            "sensor:burst=5,at=3000ms",
+            "stamp:jump=-3000ms,frame=10",
+        ] {
+            let f = FaultSpec::parse(s).unwrap();
+            assert_eq!(FaultSpec::parse(&f.to_string()).unwrap(), f, "{s}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_spec_and_the_problem() {
+        let cases = [
+            ("infer", "expected TARGET:ACTION"),
+            ("infer:delay,frames=1..2", "needs a value"),
+            ("infer:delay=5,frames=1..2", "needs a unit"),
+            ("infer:delay=5h,frames=1..2", "unknown unit"),
+            ("infer:delay=5ms", "missing `frames=`"),
+            ("infer:error,frames=5..5", "empty range"),
+            ("infer:error,frames=a..b", "START..END"),
+            ("sensor:silence=-2s,at=1s", "must not be negative"),
+            ("gpu:melt", "unknown fault"),
+            ("infer:error,frames=1..2,color=red", "unknown key `color`"),
+            ("infer:error,frames", "expected KEY=VALUE"),
+        ];
+        for (spec, problem) in cases {
+            let err = FaultSpec::parse(spec).unwrap_err();
+            assert_eq!(err.spec, spec);
+            assert!(err.problem.contains(problem), "{spec}: {}", err.problem);
+            assert!(err.to_string().contains(spec));
+        }
+    }
+}
