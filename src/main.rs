@@ -1,7 +1,7 @@
-//! The `redline` command line: replay, detect, check, bench, engine.
+//! The `redline` command line: detect, check, bench (replay and engine come with their modules).
+
+mod cli;
 
 fn main() -> anyhow::Result<()> {
-    let config = redline::Config::load(&redline::Config::default_path())?;
-    println!("{}", config.node_name);
-    Ok(())
+    cli::run()
 }

@@ -12,11 +12,13 @@
 //! and the count is recorded.
 
 mod candidate;
+mod image_detector;
 mod nms;
 mod ssd;
 mod yolo;
 
 pub use candidate::Candidate;
+pub use image_detector::ImageDetector;
 pub use nms::{iou, nms_into};
 
 use crate::config::{ModelConfig, ModelFamily};

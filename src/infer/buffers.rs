@@ -24,8 +24,8 @@ impl InputTensor {
             ElementType::F32 => DatumType::F32,
             ElementType::F16 => DatumType::F16,
         };
-        let tensor = Tensor::zero_dt(dt, &spec.shape)
-            .unwrap_or_else(|_| Tensor::zero::<f32>(&[0]).unwrap_or_default());
+        // Start-up invariant: zero_dt fails only for non-numeric types, never for f32/f16.
+        let tensor = Tensor::zero_dt(dt, &spec.shape).unwrap_or_default();
         Self {
             tensor: Arc::new(tensor),
             spec: spec.clone(),
@@ -55,6 +55,14 @@ impl InputTensor {
             .ok()
             .and_then(|view| view.into_slice())
             .ok_or(busy)
+    }
+
+    /// The storage as the preprocessing target, in the element type of the spec.
+    pub fn tensor_mut(&mut self) -> Result<crate::preprocess::TensorMut<'_>, FrameError> {
+        match self.spec.element {
+            ElementType::F32 => self.as_f32_mut().map(crate::preprocess::TensorMut::F32),
+            ElementType::F16 => self.as_f16_mut().map(crate::preprocess::TensorMut::F16),
+        }
     }
 
     /// Read access (tests, other backends copying to device memory).

@@ -89,26 +89,3 @@ impl<E: Engine> Engine for FaultInjector<E> {
         self.inner.run(seq, input, outputs)
     }
 }
-
-impl Engine for Box<dyn Engine> {
-    fn contract(&self) -> &ModelContract {
-        (**self).contract()
-    }
-
-    fn new_input(&self) -> InputTensor {
-        (**self).new_input()
-    }
-
-    fn new_outputs(&self) -> OutputBuffers {
-        (**self).new_outputs()
-    }
-
-    fn run(
-        &mut self,
-        seq: u64,
-        input: &InputTensor,
-        outputs: &mut OutputBuffers,
-    ) -> Result<(), FrameError> {
-        (**self).run(seq, input, outputs)
-    }
-}

@@ -48,6 +48,30 @@ pub trait Engine: Send {
     ) -> Result<(), FrameError>;
 }
 
+/// A boxed engine is an engine (so wrappers like [`FaultInjector`] take loaded engines).
+impl Engine for Box<dyn Engine> {
+    fn contract(&self) -> &ModelContract {
+        (**self).contract()
+    }
+
+    fn new_input(&self) -> InputTensor {
+        (**self).new_input()
+    }
+
+    fn new_outputs(&self) -> OutputBuffers {
+        (**self).new_outputs()
+    }
+
+    fn run(
+        &mut self,
+        seq: u64,
+        input: &InputTensor,
+        outputs: &mut OutputBuffers,
+    ) -> Result<(), FrameError> {
+        (**self).run(seq, input, outputs)
+    }
+}
+
 /// Something that turns a model file plus its config into a ready [`Engine`].
 pub trait Backend {
     /// Load, validate and prepare the model once.

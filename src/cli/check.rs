@@ -1,0 +1,42 @@
+//! `redline check`: validate the config, load the model through its backend (checking the
+//! contract) and print what was checked.
+
+use std::path::Path;
+
+use anyhow::Context;
+
+use redline::infer::load_engine;
+use redline::Config;
+
+/// Run the check; an invalid config or model is an error with every detail.
+pub fn run(config_path: &Path) -> anyhow::Result<()> {
+    let config = Config::load(config_path)?;
+    println!("config    {}: ok", config_path.display());
+    let m = &config.model;
+    let engine = load_engine(m).context("model contract check failed")?;
+    let c = engine.contract();
+    println!("backend   {:?}", m.backend);
+    println!("model     {} ({:?})", m.path.display(), c.family);
+    println!(
+        "input     {:?} {:?} {:?} ({:?}, {:?}, {:?})",
+        c.input.name, c.input.shape, c.input.element, m.channel_order, m.resize, m.layout
+    );
+    for o in &c.outputs {
+        println!("output    {:?} {:?}", o.name, o.shape);
+    }
+    println!("anchors   {}", c.anchors);
+    println!("classes   {} {:?}", c.classes, m.class_names);
+    println!(
+        "decode    score > {}, nms iou {} ({}), top {}",
+        m.score_threshold,
+        m.nms_iou,
+        if m.class_agnostic_nms {
+            "class-agnostic"
+        } else {
+            "per class"
+        },
+        m.top_k
+    );
+    println!("ok");
+    Ok(())
+}

@@ -1,0 +1,124 @@
+//! Proof that decoding allocates nothing per frame: a counting global allocator counts this
+//! thread's allocations while `Decoder::decode` runs on a dense YOLOX-sized output (many
+//! candidates, NMS, top-k) and on an SSD output, after the buffers were made at start-up.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use redline::config::ModelFamily;
+use redline::detect::{DecodeParams, Decoder};
+use redline::frame::LetterboxTransform;
+use redline::infer::{ElementType, OutputBuffers, TensorSpec};
+
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static ARMED: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count() {
+    if ARMED.with(Cell::get) {
+        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count();
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count();
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+fn spec(shape: &[usize]) -> TensorSpec {
+    TensorSpec {
+        name: "out".into(),
+        shape: shape.to_vec(),
+        element: ElementType::F32,
+    }
+}
+
+fn params(family: ModelFamily, classes: usize, anchors: usize, size: u32) -> DecodeParams {
+    DecodeParams {
+        family,
+        classes,
+        anchors,
+        input_width: size,
+        input_height: size,
+        score_threshold: 0.3,
+        nms_iou: 0.45,
+        class_agnostic_nms: false,
+        top_k: 100,
+        ssd_boxes_yxyx: true,
+        ssd_background_column: true,
+    }
+}
+
+fn armed<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    ARMED.with(|a| a.set(true));
+    let out = f();
+    ARMED.with(|a| a.set(false));
+    (out, ALLOCATIONS.load(Ordering::SeqCst) - before)
+}
+
+#[test]
+fn decode_allocates_nothing_per_frame() {
+    // YOLOX 416: 3549 anchors × 85; every anchor a strong candidate in several classes,
+    // some NaN rows.
+    let mut out = OutputBuffers::new(&[spec(&[1, 3549, 85])]);
+    for (a, row) in out.get_mut(0).chunks_exact_mut(85).enumerate() {
+        row[0] = (a % 7) as f32 * 0.1;
+        row[1] = (a % 5) as f32 * 0.1;
+        row[2] = 0.5;
+        row[3] = 0.5;
+        row[4] = 0.95;
+        for (c, v) in row[5..].iter_mut().enumerate() {
+            *v = if (a + c) % 9 == 0 { 0.9 } else { 0.1 };
+        }
+        if a % 101 == 0 {
+            row[2] = f32::NAN;
+        }
+    }
+    let mut dec = Decoder::new(params(ModelFamily::Yolox, 80, 3549, 416));
+    let mut dets = dec.new_detections();
+    let t = LetterboxTransform::identity(416, 416);
+    dec.decode(&out, &t, &mut dets).unwrap();
+    let (stats, allocs) = armed(|| dec.decode(&out, &t, &mut dets).unwrap());
+    assert!(stats.candidates > 1000, "{stats:?}");
+    assert!(stats.non_finite > 0);
+    assert_eq!(dets.len(), 100);
+    assert_eq!(allocs, 0, "YOLOX decode allocated {allocs} times");
+
+    let mut out = OutputBuffers::new(&[spec(&[1, 1917, 4]), spec(&[1, 1917, 2])]);
+    for b in out.get_mut(0).chunks_exact_mut(4) {
+        b.copy_from_slice(&[0.1, 0.1, 0.4, 0.3]);
+    }
+    for s in out.get_mut(1).chunks_exact_mut(2) {
+        s.copy_from_slice(&[0.1, 0.9]);
+    }
+    let mut dec = Decoder::new(params(ModelFamily::Ssd, 2, 1917, 300));
+    let mut dets = dec.new_detections();
+    let t = LetterboxTransform::identity(300, 300);
+    dec.decode(&out, &t, &mut dets).unwrap();
+    let (stats, allocs) = armed(|| dec.decode(&out, &t, &mut dets).unwrap());
+    assert_eq!(stats.candidates, 1917);
+    assert_eq!(dets.len(), 1, "identical boxes collapse to one");
+    assert_eq!(allocs, 0, "SSD decode allocated {allocs} times");
+}
