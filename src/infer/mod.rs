@@ -11,9 +11,9 @@ mod buffers;
 pub mod contract;
 mod error;
 pub mod fault;
-pub mod tract;
 #[cfg(feature = "tensorrt")]
 pub mod tensorrt;
+pub mod tract;
 
 pub use buffers::{InputTensor, OutputBuffers};
 pub use contract::{ElementType, ModelContract, TensorSpec};

@@ -377,6 +377,21 @@ impl TrtEngine {
         Ok(())
     }
 
+    /// Copies a host-preprocessed f32 input to the device input (CPU preprocessing path).
+    pub fn upload_input_f32(&mut self, host: &[f32]) -> Result<(), FrameError> {
+        let t = &self.io[self.input];
+        if t.dtype != TRT_FLOAT || host.len() != t.elements {
+            return Err(FrameError::Engine);
+        }
+        let (dst, _sync) = t.device.device_ptr(self.gpu.stream());
+        // SAFETY: the device buffer holds `elements` f32 values; the copy is ordered on the
+        // stream before the inference that reads it.
+        unsafe {
+            cudarc::driver::result::memcpy_htod_async(dst, host, self.gpu.stream().cu_stream())
+        }
+        .map_err(|_| FrameError::Engine)
+    }
+
     /// Enqueues inference and the output copies on the stream (asynchronous).
     pub fn infer(&mut self) -> Result<(), FrameError> {
         match &self.graph {

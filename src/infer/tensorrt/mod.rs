@@ -9,6 +9,7 @@
 // Without the C++ shim (no TensorRT headers at build time) the FFI half is compiled out.
 #![cfg_attr(not(redline_trt_shim), allow(dead_code, unused_imports))]
 
+mod backend;
 mod cache;
 mod engine;
 mod error;
@@ -18,6 +19,7 @@ mod shim;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+pub use backend::{TensorRtBackend, TensorRtEngine};
 pub use cache::{
     precision_name, sha256_file, write_atomically, CacheState, EngineCache, EngineCacheKey,
 };
@@ -26,16 +28,15 @@ pub use error::TrtError;
 pub use library::{check_version, OnnxParserLibrary, TrtLibrary, TrtVersion, SUPPORTED_MAJORS};
 pub use shim::SHIM_BUILT;
 
-use crate::config::{Config, Precision};
+use crate::config::{Config, ModelConfig, Precision};
 use crate::preprocess::cuda::{GpuContext, GpuInfo};
 
 /// The cache key for `config` on this GPU and TensorRT version.
 pub fn cache_key(
-    config: &Config,
+    model: &ModelConfig,
     gpu: &GpuInfo,
     version: TrtVersion,
 ) -> Result<EngineCacheKey, TrtError> {
-    let model = &config.model;
     let onnx_sha256 = sha256_file(&model.path).map_err(|e| TrtError::Cache {
         path: model.path.clone(),
         message: format!("cannot hash the ONNX model: {e}"),
@@ -50,8 +51,8 @@ pub fn cache_key(
     })
 }
 
-fn cache_for(config: &Config) -> EngineCache {
-    EngineCache::new(&config.model.engine_cache_dir, &config.model.path)
+fn cache_for(model: &ModelConfig) -> EngineCache {
+    EngineCache::new(&model.engine_cache_dir, &model.path)
 }
 
 /// Builds (or confirms up to date) the engine for `config`; `redline engine build` calls this.
@@ -59,8 +60,8 @@ fn cache_for(config: &Config) -> EngineCache {
 pub fn build_engine(config: &Config) -> Result<(PathBuf, bool), TrtError> {
     let gpu = GpuContext::open(0)?;
     let library = TrtLibrary::load()?;
-    let key = cache_key(config, gpu.info(), library.version)?;
-    let cache = cache_for(config);
+    let key = cache_key(&config.model, gpu.info(), library.version)?;
+    let cache = cache_for(&config.model);
     if let CacheState::Fresh(path) = cache.lookup(&key) {
         return Ok((path, false));
     }
@@ -124,11 +125,11 @@ fn build_plan(
 
 /// Loads the cached engine for `config` and warms it up. Refuses (with the reason and the
 /// command to fix it) when the cache is missing, stale or corrupt: never rebuilds on start.
-pub fn load_engine(config: &Config) -> Result<TrtEngine, TrtError> {
+pub fn load_engine(model: &ModelConfig) -> Result<TrtEngine, TrtError> {
     let gpu = Arc::new(GpuContext::open(0)?);
     let library = Arc::new(TrtLibrary::load()?);
-    let key = cache_key(config, gpu.info(), library.version)?;
-    let cache = cache_for(config);
+    let key = cache_key(model, gpu.info(), library.version)?;
+    let cache = cache_for(model);
     let path = match cache.lookup(&key) {
         CacheState::Fresh(path) => path,
         CacheState::Missing { stale } if stale.is_empty() => {
@@ -150,7 +151,7 @@ pub fn load_engine(config: &Config) -> Result<TrtEngine, TrtError> {
         path: path.clone(),
         message: e.to_string(),
     })?;
-    let mut engine = TrtEngine::load(gpu, library, &plan, &config.model)?;
+    let mut engine = TrtEngine::load(gpu, library, &plan, model)?;
     engine.warm_up()?;
     Ok(engine)
 }
@@ -175,8 +176,8 @@ pub fn describe(config: &Config) -> TrtDescription {
         .map(|l| l.version)
         .map_err(|e| e.to_string());
     let cache = match (&gpu, &tensorrt) {
-        (Ok(info), Ok(version)) => match cache_key(config, info, *version) {
-            Ok(key) => cache_for(config).lookup(&key).describe(),
+        (Ok(info), Ok(version)) => match cache_key(&config.model, info, *version) {
+            Ok(key) => cache_for(&config.model).lookup(&key).describe(),
             Err(e) => e.to_string(),
         },
         _ => format!(
