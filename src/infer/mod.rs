@@ -11,6 +11,8 @@ mod buffers;
 pub mod contract;
 mod error;
 pub mod fault;
+#[cfg(feature = "tensorrt")]
+pub mod tensorrt;
 pub mod tract;
 
 pub use buffers::{InputTensor, OutputBuffers};

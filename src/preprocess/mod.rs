@@ -6,6 +6,8 @@
 //! [`ImageView`](crate::frame::ImageView) inside a caller-owned pooled buffer.
 
 mod compressed;
+#[cfg(feature = "cuda")]
+pub mod cuda;
 mod fused;
 mod source_rows;
 mod spec;
