@@ -119,7 +119,8 @@ mod tests {
         config_from_parameters(
             params.iter().map(|(k, v)| (*k, v)),
             "redline",
-            Path::new(env!("CARGO_MANIFEST_DIR")),
+            // The default model path is relative to config/, as when the params file is there.
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
         )
     }
 
