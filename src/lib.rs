@@ -37,7 +37,6 @@ pub mod pipeline;
 pub mod preprocess;
 pub mod replay;
 pub mod report;
-#[cfg(feature = "ros2")]
 pub mod ros;
 pub mod rt;
 pub mod stages;

@@ -1,0 +1,183 @@
+//! ROS parameters → validated [`Config`]: r2r hands parameters as a flat map of dotted names
+//! (`deadline.budget_ms`) to values; this rebuilds the nested YAML tree and validates it with
+//! [`Config::from_parameters`], so the node and the CLI accept and refuse exactly the same things.
+
+use std::path::Path;
+
+use serde_norway::{Mapping, Value};
+
+use crate::config::{Config, ConfigError};
+
+/// A ROS parameter value; mirrors `r2r::ParameterValue` so the mapping is testable without ROS.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ParamValue {
+    NotSet,
+    Bool(bool),
+    Integer(i64),
+    Double(f64),
+    String(String),
+    BoolArray(Vec<bool>),
+    ByteArray(Vec<u8>),
+    IntegerArray(Vec<i64>),
+    DoubleArray(Vec<f64>),
+    StringArray(Vec<String>),
+}
+
+impl ParamValue {
+    fn to_yaml(&self) -> Value {
+        match self {
+            ParamValue::NotSet => Value::Null,
+            ParamValue::Bool(b) => Value::Bool(*b),
+            ParamValue::Integer(i) => Value::Number((*i).into()),
+            ParamValue::Double(d) => Value::Number((*d).into()),
+            ParamValue::String(s) => Value::String(s.clone()),
+            ParamValue::BoolArray(v) => {
+                Value::Sequence(v.iter().map(|b| Value::Bool(*b)).collect())
+            }
+            ParamValue::ByteArray(v) => Value::Sequence(
+                v.iter()
+                    .map(|b| Value::Number(u64::from(*b).into()))
+                    .collect(),
+            ),
+            ParamValue::IntegerArray(v) => {
+                Value::Sequence(v.iter().map(|i| Value::Number((*i).into())).collect())
+            }
+            ParamValue::DoubleArray(v) => {
+                Value::Sequence(v.iter().map(|d| Value::Number((*d).into())).collect())
+            }
+            ParamValue::StringArray(v) => {
+                Value::Sequence(v.iter().map(|s| Value::String(s.clone())).collect())
+            }
+        }
+    }
+}
+
+/// Parameters every rclcpp/r2r node carries that are not ours; ignored, never "unknown key".
+const ROS_OWN_PARAMETERS: &[&str] = &["use_sim_time", "qos_overrides"];
+
+/// Rebuild the nested tree from dotted names. `NotSet` values are left out (the default
+/// applies). A name that is both a leaf and a prefix (`a` and `a.b`) keeps the deeper map and
+/// the leaf is reported by validation as a type error on that key.
+pub fn parameters_to_tree<'a, I>(params: I) -> Value
+where
+    I: IntoIterator<Item = (&'a str, &'a ParamValue)>,
+{
+    let mut root = Mapping::new();
+    for (name, value) in params {
+        if matches!(value, ParamValue::NotSet)
+            || ROS_OWN_PARAMETERS
+                .iter()
+                .any(|own| name == *own || name.starts_with(&format!("{own}.")))
+        {
+            continue;
+        }
+        insert_dotted(&mut root, name, value.to_yaml());
+    }
+    Value::Mapping(root)
+}
+
+fn insert_dotted(map: &mut Mapping, name: &str, value: Value) {
+    match name.split_once('.') {
+        None => {
+            let key = Value::String(name.to_string());
+            if !matches!(map.get(&key), Some(Value::Mapping(_))) {
+                map.insert(key, value);
+            }
+        }
+        Some((head, rest)) => {
+            let key = Value::String(head.to_string());
+            if !matches!(map.get(&key), Some(Value::Mapping(_))) {
+                map.insert(key.clone(), Value::Mapping(Mapping::new()));
+            }
+            if let Some(Value::Mapping(child)) = map.get_mut(&key) {
+                insert_dotted(child, rest, value);
+            }
+        }
+    }
+}
+
+/// Validate the node's parameters with the CLI's config code. `base_dir` resolves relative
+/// paths (the directory of the params file, or the working directory).
+pub fn config_from_parameters<'a, I>(
+    params: I,
+    node_name: &str,
+    base_dir: &Path,
+) -> Result<Config, ConfigError>
+where
+    I: IntoIterator<Item = (&'a str, &'a ParamValue)>,
+{
+    let tree = parameters_to_tree(params);
+    Config::from_parameters(&tree, node_name, "ROS parameters", base_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::ImageTransport;
+
+    fn cfg(params: &[(&str, ParamValue)]) -> Result<Config, ConfigError> {
+        config_from_parameters(
+            params.iter().map(|(k, v)| (*k, v)),
+            "redline",
+            // The default model path is relative to config/, as when the params file is there.
+            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+        )
+    }
+
+    #[test]
+    fn dotted_names_become_nested_maps() {
+        let v = ParamValue::Double(80.0);
+        let tree = parameters_to_tree([("deadline.budget_ms", &v)]);
+        assert_eq!(tree["deadline"]["budget_ms"], Value::from(80.0));
+    }
+
+    #[test]
+    fn nested_values_reach_the_typed_config() {
+        let c = cfg(&[
+            ("deadline.budget_ms", ParamValue::Double(80.0)),
+            ("input.transport", ParamValue::String("raw".into())),
+            ("input.topic", ParamValue::String("/cam/image_raw".into())),
+            ("pipeline.stages.infer.core", ParamValue::Integer(1)),
+            ("use_sim_time", ParamValue::Bool(false)),
+        ])
+        .expect("valid parameters");
+        assert_eq!(c.deadline.budget_ms, 80.0);
+        assert_eq!(c.input.transport, ImageTransport::Raw);
+        assert_eq!(c.input.topic, "/cam/image_raw");
+    }
+
+    #[test]
+    fn empty_parameters_give_the_defaults() {
+        let c = cfg(&[]).expect("defaults are valid");
+        assert_eq!(c.output.alarm_topic, "/redline/alarm");
+    }
+
+    #[test]
+    fn invalid_parameter_is_refused_with_the_cli_error() {
+        let err = cfg(&[("deadline.budget_ms", ParamValue::Double(-5.0))]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("deadline.budget_ms"), "{text}");
+    }
+
+    #[test]
+    fn unknown_parameter_is_refused() {
+        let err = cfg(&[("deadline.budjet_ms", ParamValue::Double(5.0))]).unwrap_err();
+        assert!(err.to_string().contains("budjet_ms"), "{err}");
+    }
+
+    #[test]
+    fn wrong_type_is_refused() {
+        let err = cfg(&[("input.transport", ParamValue::Integer(3))]).unwrap_err();
+        assert!(err.to_string().contains("input.transport"), "{err}");
+    }
+
+    #[test]
+    fn arrays_map_to_sequences() {
+        let c = cfg(&[(
+            "model.mean",
+            ParamValue::DoubleArray(vec![0.5, 0.25, 0.125]),
+        )])
+        .expect("valid mean");
+        assert_eq!(c.model.mean, [0.5, 0.25, 0.125]);
+    }
+}
