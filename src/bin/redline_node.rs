@@ -8,7 +8,27 @@ fn main() -> std::process::ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .init();
-    match redline::ros::node::run("redline") {
+    // `--fault SPEC` arguments before `--ros-args` inject engine faults (testing only).
+    let specs: Vec<String> = std::env::args()
+        .skip(1)
+        .take_while(|a| a != "--ros-args")
+        .collect::<Vec<_>>()
+        .chunks(2)
+        .filter(|pair| pair.first().map(String::as_str) == Some("--fault"))
+        .filter_map(|pair| pair.get(1).cloned())
+        .collect();
+    let faults = match specs
+        .iter()
+        .map(|s| redline::replay::FaultSpec::parse(s))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(f) => redline::replay::engine_faults(&f),
+        Err(e) => {
+            eprintln!("redline_node: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match redline::ros::node::run("redline", faults) {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!("{e}");

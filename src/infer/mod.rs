@@ -82,10 +82,34 @@ pub trait Backend {
 pub fn load_engine(config: &ModelConfig) -> Result<Box<dyn Engine>, ModelError> {
     match config.backend {
         BackendKind::Tract => tract::TractBackend.load(config),
+        #[cfg(feature = "tensorrt")]
+        BackendKind::TensorRt => tensorrt::TensorRtBackend.load(config),
+        #[cfg(not(feature = "tensorrt"))]
         BackendKind::TensorRt => Err(ModelError::BackendUnavailable {
             model: error::file_name(&config.path),
             backend: "tensorrt",
             why: "this build has no TensorRT backend (build with feature `tensorrt`)",
         }),
+    }
+}
+
+/// Load the engine, run it once (warm-up: first runs plan lazily and would otherwise cost the
+/// first real frame its deadline), and wrap it with `faults` when there are any (replay and
+/// fault-injection tests; an empty schedule returns the plain engine).
+pub fn load_warm(
+    config: &ModelConfig,
+    faults: Vec<EngineFault>,
+) -> Result<Box<dyn Engine>, ModelError> {
+    let mut engine = load_engine(config)?;
+    let input = engine.new_input();
+    let mut outputs = engine.new_outputs();
+    // A warm-up failure is not fatal here: the same error will be counted per frame.
+    if let Err(e) = engine.run(u64::MAX, &input, &mut outputs) {
+        tracing::warn!(error = %e, "engine warm-up run failed");
+    }
+    if faults.is_empty() {
+        Ok(engine)
+    } else {
+        Ok(Box::new(FaultInjector::new(engine, faults)))
     }
 }

@@ -14,13 +14,13 @@ use crate::deadline::{
     alarm_status, deadline_status, Clock, StatusContent, SystemClock, Transition,
 };
 use crate::frame::{Pool, Stamp};
-use crate::infer::{load_engine, Engine, EngineFault, FaultInjector, FaultKind, ModelError};
+use crate::infer::{load_warm, ModelError};
 use crate::msgs::{write_diagnostic_array, write_diagnostic_status, DiagnosticStatusView};
 use crate::pipeline::{FrameEvent, Pipeline, PipelineError, PipelineSettings};
 use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
-use super::fault::FaultSpec;
+use super::fault::engine_faults;
 use super::options::ReplayOptions;
 use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::report_builder::{build_report, RunFacts};
@@ -66,7 +66,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     };
     let expected = topic.message_count.unwrap_or(0) as usize;
 
-    let engine = load_with_faults(&config, &opts.faults)?;
+    let engine = load_warm(&config.model, engine_faults(&opts.faults))?;
     let output = OutputWriter::start(
         &opts.out_dir,
         &OutputTopics {
@@ -221,34 +221,6 @@ fn choose_topic(
             Ok(t)
         }
         Err(e) => Err(e),
-    }
-}
-
-/// Load the model, warm it up once, and wrap it with the engine faults asked for.
-fn load_with_faults(config: &Config, faults: &[FaultSpec]) -> Result<Box<dyn Engine>, ModelError> {
-    let mut engine = load_engine(&config.model)?;
-    let input = engine.new_input();
-    let mut outputs = engine.new_outputs();
-    // Warm-up before the first frame: tract plans its first run lazily.
-    let _ = engine.run(u64::MAX, &input, &mut outputs);
-    let schedule: Vec<EngineFault> = faults
-        .iter()
-        .filter_map(|f| match f {
-            FaultSpec::InferDelay { delay, frames } => Some(EngineFault {
-                frames: frames.clone(),
-                kind: FaultKind::Delay(*delay),
-            }),
-            FaultSpec::InferError { frames } => Some(EngineFault {
-                frames: frames.clone(),
-                kind: FaultKind::Error,
-            }),
-            _ => None,
-        })
-        .collect();
-    if schedule.is_empty() {
-        Ok(engine)
-    } else {
-        Ok(Box::new(FaultInjector::new(engine, schedule)))
     }
 }
 

@@ -15,6 +15,8 @@
 use std::ops::Range;
 use std::time::Duration;
 
+use crate::infer::{EngineFault, FaultKind};
+
 /// A parsed fault.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FaultSpec {
@@ -110,6 +112,24 @@ impl FaultSpec {
         }
         Ok(fault)
     }
+}
+
+/// The engine faults among `specs`, as the schedule [`crate::infer::FaultInjector`] takes.
+pub fn engine_faults(specs: &[FaultSpec]) -> Vec<EngineFault> {
+    specs
+        .iter()
+        .filter_map(|f| match f {
+            FaultSpec::InferDelay { delay, frames } => Some(EngineFault {
+                frames: frames.clone(),
+                kind: FaultKind::Delay(*delay),
+            }),
+            FaultSpec::InferError { frames } => Some(EngineFault {
+                frames: frames.clone(),
+                kind: FaultKind::Error,
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 impl std::fmt::Display for FaultSpec {

@@ -11,7 +11,7 @@ pub mod schedule;
 mod sink;
 
 pub use driver::{run, ReplayError, ReplayOutcome};
-pub use fault::{FaultSpec, FaultSpecError};
+pub use fault::{engine_faults, FaultSpec, FaultSpecError};
 pub use options::{Gates, ReplayOptions};
 pub use output::{OutputChannel, OutputRecord, OutputSummary};
 pub use schedule::Pacing;

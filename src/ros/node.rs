@@ -3,11 +3,15 @@
 //! the QoS of [`super::qos`], drains the image stream on the spin thread at once, and stops
 //! cleanly on SIGINT/SIGTERM with a summary in the log.
 //!
-//! Not yet wired: the pipeline (branch `core`) and the CDR writers (branch `msgs`). Until they
-//! are merged, received frames are counted and released, and `/diagnostics` reports them.
+//! Frames go from the raw subscription straight into the pipeline's ingress (the spin thread
+//! drains r2r's stream after every `spin_once`, so stale frames never queue there); the one copy
+//! that remains before our pooled frame buffer is r2r's: `subscribe_raw` hands each message
+//! over as an owned `Vec<u8>` taken from the middleware. Detections are published untyped with
+//! our CDR bytes; `/diagnostics` and the latched alarm are typed `diagnostic_msgs`.
 
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures::{FutureExt, StreamExt};
@@ -16,6 +20,13 @@ use r2r::{diagnostic_msgs, QosProfile};
 use super::params::{config_from_parameters, ParamValue};
 use super::qos::{Durability, Reliability, TopicQos};
 use crate::config::{Config, ImageTransport};
+use crate::deadline::{alarm_status, deadline_status, AlarmState, StatusContent, SystemClock};
+use crate::error::FrameError;
+use crate::frame::Detection;
+use crate::infer::{load_warm, EngineFault};
+use crate::msgs::write_detection2d_array;
+use crate::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
+use crate::stages::{self, DetectionSink};
 
 /// ROS type name of the detections topic (published untyped with our CDR bytes).
 pub const DETECTIONS_TYPE: &str = "vision_msgs/msg/Detection2DArray";
@@ -35,6 +46,10 @@ pub enum NodeError {
     Config(#[from] crate::config::ConfigError),
     #[error("parameter map lock poisoned")]
     Poisoned,
+    #[error(transparent)]
+    Model(#[from] crate::infer::ModelError),
+    #[error(transparent)]
+    Pipeline(#[from] crate::pipeline::PipelineError),
 }
 
 /// `r2r::QosProfile` for a [`TopicQos`].
@@ -82,25 +97,55 @@ pub fn node_config(node: &r2r::Node, node_name: &str) -> Result<Config, NodeErro
     )?)
 }
 
-fn diagnostics(received: u64, level: u8, message: &str) -> diagnostic_msgs::msg::DiagnosticArray {
-    let status = diagnostic_msgs::msg::DiagnosticStatus {
-        level,
-        name: "redline: deadline".to_string(),
-        message: message.to_string(),
-        hardware_id: "redline".to_string(),
-        values: vec![diagnostic_msgs::msg::KeyValue {
-            key: "received".to_string(),
-            value: received.to_string(),
-        }],
-    };
-    diagnostic_msgs::msg::DiagnosticArray {
-        status: vec![status],
-        ..Default::default()
+/// Publishes each frame's detections untyped, from one reused CDR buffer.
+struct RosSink {
+    publisher: r2r::PublisherUntyped,
+    buf: Vec<u8>,
+    class_names: Vec<String>,
+}
+
+impl DetectionSink for RosSink {
+    fn send(
+        &mut self,
+        _meta: &FrameMeta,
+        header: &FrameHeader,
+        detections: &[Detection],
+    ) -> Result<(), FrameError> {
+        write_detection2d_array(
+            &mut self.buf,
+            header.stamp,
+            header.frame_id.as_str(),
+            detections,
+            &self.class_names,
+        );
+        // A middleware failure to send is not the frame's fault, but it was not delivered.
+        self.publisher
+            .publish_raw(&self.buf)
+            .map_err(|_| FrameError::Engine)
     }
 }
 
-/// Run the node until SIGINT/SIGTERM.
-pub fn run(node_name: &str) -> Result<(), NodeError> {
+/// A typed `DiagnosticStatus` from the shared diagnostics content.
+fn to_status(c: &StatusContent) -> diagnostic_msgs::msg::DiagnosticStatus {
+    diagnostic_msgs::msg::DiagnosticStatus {
+        level: c.level,
+        name: c.name.clone(),
+        message: c.message.clone(),
+        hardware_id: c.hardware_id.clone(),
+        values: c
+            .values
+            .iter()
+            .map(|(k, v)| diagnostic_msgs::msg::KeyValue {
+                key: k.clone(),
+                value: v.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Run the node until SIGINT/SIGTERM, with `faults` injected into the engine (empty on the
+/// vehicle; used by the live fault-injection test).
+pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
     // SAFETY: the handler only stores to an atomic, which is async-signal-safe.
     unsafe {
         libc::signal(
@@ -124,7 +169,7 @@ pub fn run(node_name: &str) -> Result<(), NodeError> {
         image_type,
         to_profile(&TopicQos::IMAGE),
     )?;
-    let _detections = node.create_publisher_untyped(
+    let detections = node.create_publisher_untyped(
         &config.output.detections_topic,
         DETECTIONS_TYPE,
         to_profile(&TopicQos::DETECTIONS),
@@ -137,30 +182,63 @@ pub fn run(node_name: &str) -> Result<(), NodeError> {
         &config.output.alarm_topic,
         to_profile(&TopicQos::ALARM),
     )?;
-    tracing::info!(topic = %config.input.topic, image_type, "redline node started");
+    let engine = load_warm(&config.model, faults)?;
+    let sink = RosSink {
+        publisher: detections,
+        buf: Vec::with_capacity(64 * 1024),
+        class_names: config.model.class_names.clone(),
+    };
+    let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
+    let clock = Arc::new(SystemClock::new());
+    let pipeline = Pipeline::start(&PipelineSettings::from_config(&config), clock, stage_set)?;
+    tracing::info!(
+        topic = %config.input.topic,
+        image_type,
+        rt = %pipeline.rt_report().summary(),
+        "redline node ready"
+    );
+    let hardware_id = config.input.topic.clone();
+    let budget_ms = config.deadline.budget_ms;
+    let mut alarm = AlarmState::default();
+    alarm_pub.publish(&to_status(&alarm_status(&alarm, &hardware_id)))?;
 
     let period = Duration::from_secs_f64(config.monitor.diagnostics_period_ms / 1000.0);
-    let mut received: u64 = 0;
     let mut last_diag = Instant::now();
-    let mut alarm_sent = false;
     while !STOP.load(Ordering::SeqCst) {
-        node.spin_once(Duration::from_millis(5));
+        node.spin_once(Duration::from_millis(2));
         // Drain at once: r2r's stream buffers 10 and drops the newest when full.
-        while let Some(Some(_bytes)) = images.next().now_or_never() {
-            received += 1;
+        while let Some(Some(bytes)) = images.next().now_or_never() {
+            pipeline.submit(bytes);
         }
-        if !alarm_sent {
-            let mut status = diagnostics(received, 0, "starting").status;
-            if let Some(s) = status.pop() {
-                alarm_pub.publish(&s)?;
-            }
-            alarm_sent = true;
+        let mut transitioned = false;
+        for t in pipeline.transitions().try_iter() {
+            alarm.apply(&t);
+            alarm_pub.publish(&to_status(&alarm_status(&alarm, &hardware_id)))?;
+            transitioned = true;
         }
-        if last_diag.elapsed() >= period {
-            diag_pub.publish(&diagnostics(received, 0, "ok"))?;
+        if transitioned || last_diag.elapsed() >= period {
+            let status = deadline_status(&pipeline.snapshot(), budget_ms, &hardware_id);
+            diag_pub.publish(&diagnostic_msgs::msg::DiagnosticArray {
+                status: vec![to_status(&status)],
+                ..Default::default()
+            })?;
             last_diag = Instant::now();
         }
     }
-    tracing::info!(received, "redline node stopped");
+    let (summary, _) = pipeline.shutdown()?;
+    let a = summary.accounting;
+    let (_, e2e) = summary.latency.summaries();
+    tracing::info!(
+        received = a.received,
+        published = a.published,
+        dropped = a.dropped.total(),
+        deadline_misses = a.deadline_misses(),
+        balanced = a.balances(),
+        p50_ms = e2e.p50_ns as f64 / 1e6,
+        p99_ms = e2e.p99_ns as f64 / 1e6,
+        max_ms = e2e.max_ns as f64 / 1e6,
+        final_level = summary.final_snapshot.level.name(),
+        "redline node stopped"
+    );
     Ok(())
 }
