@@ -105,9 +105,11 @@ pub enum DropReason {
     StaleOnArrival,
     /// Evicted from the latest-wins slot by a newer frame.
     Superseded,
-    /// Dropped before `stage` because the remaining expected cost would pass the deadline.
+    /// Dropped early because the expected cost of the remaining stages would pass the deadline;
+    /// `stage` is the remaining stage expected to cost the most (the bottleneck).
     PredictedMiss { stage: Stage },
-    /// The deadline had passed when the frame reached `stage`.
+    /// The deadline passed while the frame was in `stage` (found right after its work, or on
+    /// arrival at the stage).
     MissedAt { stage: Stage },
     /// The input (or the model's output for it) was unusable.
     BadInput { kind: BadInputKind },

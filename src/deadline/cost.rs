@@ -99,6 +99,23 @@ impl StageCosts {
             .iter()
             .fold(0u64, |sum, s| sum.saturating_add(self.expected(*s)))
     }
+
+    /// The stage from `stage` on with the largest expected cost: the one a predicted miss is
+    /// attributed to (ties go to the earliest).
+    pub fn bottleneck_from(&self, stage: Stage) -> Stage {
+        Stage::ALL[stage.index()..]
+            .iter()
+            .copied()
+            .fold((stage, 0u64), |(best, cost), s| {
+                let c = self.expected(s);
+                if c > cost {
+                    (s, c)
+                } else {
+                    (best, cost)
+                }
+            })
+            .0
+    }
 }
 
 #[cfg(test)]

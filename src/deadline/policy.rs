@@ -128,7 +128,8 @@ impl DeadlinePolicy {
     }
 
     /// Predictive drop before `stage` runs: if `now` plus the expected cost of `stage` and every
-    /// stage after it passes the deadline, the frame cannot make it: `PredictedMiss{stage}`.
+    /// stage after it passes the deadline, the frame cannot make it: `PredictedMiss{bottleneck}`,
+    /// attributed to the remaining stage with the largest expected cost.
     pub fn predict(
         &self,
         stage: Stage,
@@ -140,7 +141,9 @@ impl DeadlinePolicy {
             return Ok(());
         }
         if now.add_nanos(costs.expected_from(stage)) > deadline.deadline {
-            Err(DropReason::PredictedMiss { stage })
+            Err(DropReason::PredictedMiss {
+                stage: costs.bottleneck_from(stage),
+            })
         } else {
             Ok(())
         }

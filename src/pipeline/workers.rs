@@ -102,10 +102,17 @@ impl<'a, M> StageCtx<'a, M> {
         }
     }
 
+    /// After the work: the stage's own budget, then the deadline — a frame whose deadline
+    /// passed while this stage worked is `MissedAt{this stage}`, attributed where the time went.
     fn check_budget(&self, meta: &FrameMeta) -> Result<(), DropReason> {
+        let now = self.shared.now();
         self.shared
             .policy
-            .check_stage_budget(self.stage, meta.handoff, self.shared.now())
+            .check_stage_budget(self.stage, meta.handoff, now)?;
+        if meta.deadline.passed(now) {
+            return Err(DropReason::MissedAt { stage: self.stage });
+        }
+        Ok(())
     }
 
     fn drop_frame(&self, reason: DropReason, seq: u64) {
