@@ -13,6 +13,9 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     println!("config    {}: ok", config_path.display());
     let m = &config.model;
+    if let Some(trt) = super::engine::describe(&config) {
+        println!("{trt}");
+    }
     let engine = load_engine(m).context("model contract check failed")?;
     let c = engine.contract();
     println!("backend   {:?}", m.backend);

@@ -3,6 +3,7 @@
 mod bench;
 mod check;
 mod detect;
+mod engine;
 mod replay;
 
 use std::path::PathBuf;
@@ -41,10 +42,25 @@ enum Command {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// TensorRT engine management (feature `tensorrt`).
+    Engine {
+        #[command(subcommand)]
+        what: EngineCommand,
+    },
     /// Micro-benchmarks.
     Bench {
         #[command(subcommand)]
         what: bench::BenchCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum EngineCommand {
+    /// Build (or confirm up to date) the engine for the config's model in the engine cache.
+    Build {
+        /// Config file (default: config/redline.yaml).
+        #[arg(long)]
+        config: Option<PathBuf>,
     },
 }
 
@@ -67,5 +83,8 @@ pub fn run() -> anyhow::Result<()> {
         } => detect::run(&image, &config_path(config), json),
         Command::Check { config } => check::run(&config_path(config)),
         Command::Bench { what } => bench::run(what),
+        Command::Engine {
+            what: EngineCommand::Build { config },
+        } => engine::build(&config_path(config)),
     }
 }

@@ -38,8 +38,8 @@ impl InputConfig {
                 ],
             ),
             limits: ImageLimits {
-                max_width: s.int("max_width", 7680, 1, 65_535) as u32,
-                max_height: s.int("max_height", 4320, 1, 65_535) as u32,
+                max_width: s.int("max_width", 3840, 1, 65_535) as u32,
+                max_height: s.int("max_height", 2160, 1, 65_535) as u32,
             },
         };
         s.finish();
