@@ -1,8 +1,7 @@
 //! Steady state: once the reused buffer has grown, the CDR writers allocate nothing (counted by
 //! a global allocator; this file holds one test so nothing else allocates concurrently).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use redline::frame::{Detection, Stamp};
 use redline::msgs::{
@@ -10,25 +9,8 @@ use redline::msgs::{
     write_diagnostic_status, DiagnosticStatusView,
 };
 
-struct Counting;
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocator;
 
 #[test]
 fn writers_allocate_nothing_once_the_buffer_has_grown() {
@@ -52,14 +34,14 @@ fn writers_allocate_nothing_once_the_buffer_has_grown() {
     let stamp = Stamp::new(1, 2);
     let mut buf = Vec::with_capacity(64 * 1024);
 
-    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    let before = common::alloc::total();
     for n in 0..100 {
         write_detection2d_array(&mut buf, stamp, "cam", &detections[..n], &names);
         write_diagnostic_array(&mut buf, stamp, "cam", &[status, status]);
         write_diagnostic_status(&mut buf, &status);
         write_compressed_image(&mut buf, stamp, "cam", "jpeg", &jpeg);
     }
-    let after = ALLOCATIONS.load(Ordering::Relaxed);
+    let after = common::alloc::total();
     assert_eq!(after - before, 0, "allocations in steady state");
     assert!(!buf.is_empty());
 }

@@ -2,49 +2,20 @@
 //! thread's allocations while `Decoder::decode` runs on a dense YOLOX-sized output (many
 //! candidates, NMS, top-k) and on an SSD output, after the buffers were made at start-up.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+mod common;
 
 use redline::config::ModelFamily;
 use redline::detect::{DecodeParams, Decoder};
 use redline::frame::LetterboxTransform;
 use redline::infer::{ElementType, OutputBuffers, TensorSpec};
 
-struct Counting;
-
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static ARMED: Cell<bool> = const { Cell::new(false) };
-}
-
-fn count() {
-    if ARMED.with(Cell::get) {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        count();
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count();
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: Counting = Counting;
+static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocator;
+
+fn armed<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let (out, n) = common::alloc::on_this_thread(f);
+    (out, n as usize)
+}
 
 fn spec(shape: &[usize]) -> TensorSpec {
     TensorSpec {
@@ -68,14 +39,6 @@ fn params(family: ModelFamily, classes: usize, anchors: usize, size: u32) -> Dec
         ssd_boxes_yxyx: true,
         ssd_background_column: true,
     }
-}
-
-fn armed<T>(f: impl FnOnce() -> T) -> (T, usize) {
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
-    ARMED.with(|a| a.set(true));
-    let out = f();
-    ARMED.with(|a| a.set(false));
-    (out, ALLOCATIONS.load(Ordering::SeqCst) - before)
 }
 
 #[test]

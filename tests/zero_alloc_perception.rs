@@ -4,7 +4,8 @@
 //! and a sink that serialises `vision_msgs/Detection2DArray` — counted by a global allocator
 //! over thousands of frames after warm-up.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+mod common;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
@@ -18,29 +19,8 @@ use redline::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
 use redline::stages::{self, DetectionSink};
 use redline::Config;
 
-struct CountingAllocator;
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocator;
 
 /// The SSD model's contract with canned outputs: five confident, overlapping people.
 struct CannedSsd {
@@ -191,9 +171,9 @@ fn real_stages_allocate_nothing_per_frame() {
         }
     };
     run(50);
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = common::alloc::total();
     run(1000);
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = common::alloc::total();
     let (summary, _) = pipeline.shutdown().unwrap();
     assert_eq!(
         summary.accounting.published, 1050,

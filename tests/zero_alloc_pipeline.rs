@@ -2,8 +2,8 @@
 //! around a warmed-up pipeline run of many frames through all five stages, with pooled frame
 //! and tensor buffers, deadline checks, accounting, histograms and the monitor all active.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicU64, Ordering};
+mod common;
+
 use std::sync::Arc;
 
 #[path = "pipeline_support.rs"]
@@ -15,30 +15,8 @@ use redline::frame::{Detection, Lease, Pool};
 use redline::pipeline::{FnStage, FrameMeta, Pipeline, StageSet};
 use support::*;
 
-struct CountingAllocator;
-
-static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
-
-unsafe impl GlobalAlloc for CountingAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Ordering::SeqCst);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
 #[global_allocator]
-static GLOBAL: CountingAllocator = CountingAllocator;
+static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocator;
 
 #[test]
 fn steady_state_frames_allocate_nothing() {
@@ -90,9 +68,9 @@ fn steady_state_frames_allocate_nothing() {
         }
     };
     run(300); // warm-up: thread-local caches, channel wakers, tracing call sites
-    let before = ALLOCATIONS.load(Ordering::SeqCst);
+    let before = common::alloc::total();
     run(3000);
-    let after = ALLOCATIONS.load(Ordering::SeqCst);
+    let after = common::alloc::total();
     let snapshot = pipeline.snapshot();
     let (summary, _stages) = pipeline.shutdown().unwrap();
 

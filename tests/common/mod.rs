@@ -1,6 +1,8 @@
 //! Helpers shared by integration tests: where the shared test data lives.
 #![allow(dead_code)]
 
+pub mod alloc;
+
 use std::path::PathBuf;
 
 /// `$REDLINE_SHARED`, or `../shared` beside the crate.
