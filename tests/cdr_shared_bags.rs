@@ -1,15 +1,14 @@
 //! Real recorded messages (the shared bags, written by `rosbags` / `mcap-ros2-support`, not by
 //! us) decode with our readers and re-encode with our writers to identical bytes.
 
+mod common;
+
 use std::path::PathBuf;
 
 use redline::msgs::{write_compressed_image, write_image, CompressedImageMsg, ImageMsg};
 
 fn bag_dir(name: &str) -> Option<PathBuf> {
-    let shared = std::env::var_os("REDLINE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    let dir = shared.join("data/bags").join(name);
+    let dir = common::shared_root().join("data/bags").join(name);
     if dir.is_dir() {
         Some(dir)
     } else {

@@ -1,6 +1,8 @@
 //! The `redline` binary: `detect --json` prints source-pixel detections, `check` reports the
 //! contract or fails naming the problem, `bench preprocess --json` prints timings.
 
+mod common;
+
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -9,9 +11,7 @@ fn redline() -> Command {
 }
 
 fn shared() -> PathBuf {
-    std::env::var_os("REDLINE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+    common::shared_root()
 }
 
 #[test]

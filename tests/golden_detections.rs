@@ -4,6 +4,8 @@
 //! ±0.05, and nothing else of ours scores that high. Full path: `image` JPEG decode (RGB8) →
 //! fused preprocessing → tract → decoder.
 
+mod common;
+
 use std::path::PathBuf;
 
 use redline::config::ModelConfig;
@@ -12,9 +14,7 @@ use redline::frame::{ImageLimits, ImageView, PixelEncoding};
 use redline::Config;
 
 fn shared() -> PathBuf {
-    std::env::var_os("REDLINE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+    common::shared_root()
 }
 
 struct Found {

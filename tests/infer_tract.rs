@@ -3,6 +3,8 @@
 //! panics; both models load, run into preallocated outputs and produce finite values; the
 //! fault injector delays and fails scheduled frames.
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -13,9 +15,7 @@ use redline::infer::{load_engine, EngineFault, FaultInjector, FaultKind, ModelEr
 use redline::Config;
 
 fn shared() -> PathBuf {
-    std::env::var_os("REDLINE_SHARED")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
+    common::shared_root()
 }
 
 fn ssd_config() -> ModelConfig {

@@ -2,6 +2,8 @@
 //! encodings, corrupt/truncated JPEG and PNG, and PNG/JPEG headers beyond the limits (refused
 //! before decoding). Good JPEG/PNG decode to the same pixels as `image::load_from_memory`.
 
+mod common;
+
 use std::io::Cursor;
 
 use image::codecs::png::PngEncoder;
@@ -203,9 +205,7 @@ fn oversized_headers_are_refused_before_decoding() {
 
 #[test]
 fn real_photos_decode_and_preprocess() {
-    let shared = std::env::var("REDLINE_SHARED")
-        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../shared").to_string());
-    let dir = std::path::Path::new(&shared).join("data/images");
+    let dir = common::shared_root().join("data/images");
     let Ok(entries) = std::fs::read_dir(&dir) else {
         eprintln!(
             "SKIPPED: no test photos at {} (set REDLINE_SHARED)",
