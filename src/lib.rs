@@ -18,7 +18,8 @@
 //!   a string-free [`error::DropReason`]; `received = published + Σ dropped + in_flight` always.
 //! * The [`deadline::monitor`] turns outcomes into OK/WARN/ERROR/STALE with hysteresis and
 //!   watchdogs; transitions go to `/diagnostics`, a latched alarm topic, logs and replay reports.
-//! * [`preprocess`] is one fused pass from raw bytes into the engine input; [`infer`] loads a
+//! * [`stages`] are the concrete stages both the replay and the node run; [`preprocess`] is one
+//!   fused pass from raw bytes into the engine input; [`infer`] loads a
 //!   model once (checking its contract) and runs it into preallocated outputs; [`detect`]
 //!   decodes YOLOX / YOLOv8 / SSD outputs into boxes in source pixels.
 //! * [`msgs`] reads and writes ROS 2 CDR without copying image bytes; [`bag`] reads rosbag2
