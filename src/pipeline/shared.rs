@@ -100,7 +100,12 @@ impl<M> Shared<M> {
             "frame dropped"
         );
         let now = self.now();
-        let outcome = Outcome::Dropped { reason, stage };
+        // Attribute the miss to the stage the reason names (e.g. a predicted miss caught at
+        // ingest but caused by infer), else to the stage that dropped the frame.
+        let outcome = Outcome::Dropped {
+            reason,
+            stage: reason.stage().unwrap_or(stage),
+        };
         let transition = self.telemetry().record(now, outcome);
         let _ = self.events.try_send(FrameEvent {
             seq,
