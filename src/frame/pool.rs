@@ -60,6 +60,18 @@ impl<T> Pool<T> {
         })
     }
 
+    /// Like [`Pool::new`] with `max(capacity, 1)` buffers, so it cannot fail (for pools whose
+    /// size comes from arithmetic rather than from the user).
+    pub fn at_least_one(capacity: usize, mut factory: impl FnMut(usize) -> T) -> Self {
+        let free = ArrayQueue::new(capacity.max(1));
+        for i in 0..free.capacity() {
+            let _ = free.push(factory(i));
+        }
+        Self {
+            free: Arc::new(free),
+        }
+    }
+
     /// Take a free buffer, or `None` when all are on loan. Never blocks, never allocates.
     pub fn try_lease(&self) -> Option<Lease<T>> {
         self.free.pop().map(|item| Lease {
@@ -117,6 +129,15 @@ impl<T> Drop for Lease<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn at_least_one_never_builds_an_empty_pool() {
+        let empty = Pool::at_least_one(0, |i| i);
+        assert_eq!((empty.capacity(), empty.available()), (1, 1));
+        let three = Pool::at_least_one(3, |i| i * 10);
+        let leased: Vec<usize> = (0..3).map(|_| *three.try_lease().unwrap()).collect();
+        assert_eq!(leased, [0, 10, 20]);
+    }
 
     #[test]
     fn exhaustion_returns_none_and_drop_returns_the_buffer() {

@@ -93,7 +93,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let start_ros = clock.ros_now();
     let started = Instant::now();
 
-    let mut diag = DiagnosticsRecorder::new(&config, records);
+    let mut diag = DiagnosticsRecorder::new(&config, clock.clone(), records);
     let mut timeline: Vec<FrameEvent> = Vec::with_capacity(expected + 16);
     let mut errors = Vec::new();
     let mut schedule = Schedule::new(opts.pacing, &opts.faults);
@@ -315,6 +315,7 @@ fn pipeline_transitions_after_shutdown(log: &[Transition], already: usize) -> Ve
 
 /// Writes `/diagnostics` at the configured period and an alarm message on every transition.
 struct DiagnosticsRecorder {
+    clock: Arc<SystemClock>,
     records: Sender<OutputRecord>,
     buffers: Pool<Vec<u8>>,
     budget_ms: f64,
@@ -326,11 +327,11 @@ struct DiagnosticsRecorder {
 }
 
 impl DiagnosticsRecorder {
-    fn new(config: &Config, records: Sender<OutputRecord>) -> Self {
+    fn new(config: &Config, clock: Arc<SystemClock>, records: Sender<OutputRecord>) -> Self {
         Self {
+            clock,
             records,
-            buffers: Pool::new(16, |_| Vec::with_capacity(4096))
-                .unwrap_or_else(|_| unreachable!("16 buffers")),
+            buffers: Pool::at_least_one(16, |_| Vec::with_capacity(4096)),
             budget_ms: config.deadline.budget_ms,
             period: Duration::from_secs_f64(config.monitor.diagnostics_period_ms / 1000.0),
             last: None,
@@ -372,8 +373,9 @@ impl DiagnosticsRecorder {
     fn emit_diagnostics(&mut self, snapshot: &crate::deadline::MonitorSnapshot) {
         self.last = Some(Instant::now());
         let status = deadline_status(snapshot, self.budget_ms, &self.hardware_id);
+        let stamp = self.clock.ros_now();
         self.write(OutputChannel::Diagnostics, &status, |buf, view| {
-            write_diagnostic_array(buf, now_stamp(), "", std::slice::from_ref(view))
+            write_diagnostic_array(buf, stamp, "", std::slice::from_ref(view))
         });
     }
 
@@ -401,12 +403,8 @@ impl DiagnosticsRecorder {
         serialise(&mut buf, &view);
         let _ = self.records.try_send(OutputRecord {
             channel,
-            log_time_ns: now_stamp().as_nanos().max(0) as u64,
+            log_time_ns: self.clock.ros_now().as_nanos().max(0) as u64,
             bytes: buf,
         });
     }
-}
-
-fn now_stamp() -> Stamp {
-    SystemClock::new().ros_now()
 }

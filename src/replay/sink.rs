@@ -33,8 +33,7 @@ impl ReplaySink {
         buffers: usize,
     ) -> Self {
         Self {
-            buffers: Pool::new(buffers.max(1), |_| Vec::with_capacity(64 * 1024))
-                .unwrap_or_else(|_| unreachable!("at least one buffer")),
+            buffers: Pool::at_least_one(buffers, |_| Vec::with_capacity(64 * 1024)),
             records,
             class_names,
             counts: Vec::with_capacity(expected_frames),

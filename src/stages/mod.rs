@@ -43,13 +43,13 @@ where
     // A buffer in each neighbouring stage plus a full channel between them.
     let in_transit = p.channel_capacity + 2;
     let frame_capacity = initial_frame_capacity(limits);
-    let frames = pool(p.frame_pool_size.max(3), |_| {
+    let frames = Pool::at_least_one(p.frame_pool_size.max(3), |_| {
         FrameBuffer::with_capacity(frame_capacity, limits)
     });
-    let tensors = pool(p.tensor_pool_size.max(in_transit), |_| engine.new_input());
-    let outputs = pool(in_transit, |_| engine.new_outputs());
+    let tensors = Pool::at_least_one(p.tensor_pool_size.max(in_transit), |_| engine.new_input());
+    let outputs = Pool::at_least_one(in_transit, |_| engine.new_outputs());
     let decoder = Decoder::new(DecodeParams::new(&config.model, engine.contract()));
-    let detections = pool(in_transit, |_| decoder.new_detections());
+    let detections = Pool::at_least_one(in_transit, |_| decoder.new_detections());
     StageSet {
         ingest: CdrIngest::new(config.input.transport, limits, frames),
         preprocess: PreprocessStage::new(
@@ -60,14 +60,5 @@ where
         infer: InferStage::new(engine, outputs),
         decode: DecodeStage::new(decoder, detections),
         publish: SinkStage(sink),
-    }
-}
-
-/// A pool of `n ≥ 1` buffers (`n` is at least 1 by construction above).
-fn pool<T>(n: usize, factory: impl FnMut(usize) -> T) -> Pool<T> {
-    match Pool::new(n.max(1), factory) {
-        Ok(pool) => pool,
-        // `n.max(1)` is never zero, the only error `Pool::new` has.
-        Err(_) => unreachable!("pool of at least one buffer"),
     }
 }
