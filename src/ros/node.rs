@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use r2r::{diagnostic_msgs, QosProfile};
 
-use super::params::{config_from_parameters, ParamValue};
+use super::params::{config_from_parameters, params_file_dir, ParamValue};
 use super::qos::{Durability, Reliability, TopicQos};
 use crate::config::{Config, ImageTransport};
 use crate::deadline::{alarm_status, deadline_status, AlarmState, StatusContent, SystemClock};
@@ -50,6 +50,15 @@ pub enum NodeError {
     Model(#[from] crate::infer::ModelError),
     #[error(transparent)]
     Pipeline(#[from] crate::pipeline::PipelineError),
+    #[error(
+        "cannot publish {topic}: this build has no type support for {type_name}; install \
+         vision_msgs (e.g. ros-$ROS_DISTRO-vision-msgs), source it and rebuild redline so that \
+         r2r generates it"
+    )]
+    MissingMessageType {
+        topic: String,
+        type_name: &'static str,
+    },
 }
 
 /// `r2r::QosProfile` for a [`TopicQos`].
@@ -89,7 +98,9 @@ pub fn node_config(node: &r2r::Node, node_name: &str) -> Result<Config, NodeErro
             .map(|(k, p)| (k.clone(), from_r2r(&p.value)))
             .collect()
     };
-    let base = std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf());
+    let base = params_file_dir(std::env::args()).unwrap_or_else(|| {
+        std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf())
+    });
     Ok(config_from_parameters(
         params.iter().map(|(k, v)| (k.as_str(), v)),
         node_name,
@@ -169,11 +180,19 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
         image_type,
         to_profile(&TopicQos::IMAGE),
     )?;
-    let detections = node.create_publisher_untyped(
-        &config.output.detections_topic,
-        DETECTIONS_TYPE,
-        to_profile(&TopicQos::DETECTIONS),
-    )?;
+    let detections = node
+        .create_publisher_untyped(
+            &config.output.detections_topic,
+            DETECTIONS_TYPE,
+            to_profile(&TopicQos::DETECTIONS),
+        )
+        .map_err(|e| match e {
+            r2r::Error::InvalidMessageType { .. } => NodeError::MissingMessageType {
+                topic: config.output.detections_topic.clone(),
+                type_name: DETECTIONS_TYPE,
+            },
+            other => NodeError::Ros(other),
+        })?;
     let diag_pub = node.create_publisher::<diagnostic_msgs::msg::DiagnosticArray>(
         &config.output.diagnostics_topic,
         to_profile(&TopicQos::DIAGNOSTICS),

@@ -2,7 +2,7 @@
 //! (`deadline.budget_ms`) to values; this rebuilds the nested YAML tree and validates it with
 //! [`Config::from_parameters`], so the node and the CLI accept and refuse exactly the same things.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_norway::{Mapping, Value};
 
@@ -110,6 +110,24 @@ where
     Config::from_parameters(&tree, node_name, "ROS parameters", base_dir)
 }
 
+/// The directory of the first `--params-file` after `--ros-args`: relative paths in the
+/// parameters (the model, the engine cache) are resolved against it, as the CLI resolves them
+/// against its `--config` file. `ros2 launch` passes the user's file first and its own
+/// generated overrides after it.
+pub fn params_file_dir(args: impl Iterator<Item = String>) -> Option<PathBuf> {
+    let mut args = args.skip_while(|a| a != "--ros-args");
+    while let Some(arg) = args.next() {
+        if arg == "--params-file" {
+            let file = PathBuf::from(args.next()?);
+            return Some(match file.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            });
+        }
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,5 +197,50 @@ mod tests {
         )])
         .expect("valid mean");
         assert_eq!(c.model.mean, [0.5, 0.25, 0.125]);
+    }
+
+    fn args(list: &[&str]) -> impl Iterator<Item = String> {
+        list.iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .into_iter()
+    }
+
+    #[test]
+    fn relative_paths_resolve_against_the_first_params_file() {
+        let dir = params_file_dir(args(&[
+            "redline_node",
+            "--ros-args",
+            "--params-file",
+            "/opt/redline/share/redline/config/redline.yaml",
+            "--params-file",
+            "/tmp/launch_params_x1",
+        ]));
+        assert_eq!(
+            dir,
+            Some(PathBuf::from("/opt/redline/share/redline/config"))
+        );
+    }
+
+    #[test]
+    fn a_bare_file_name_is_relative_to_the_working_directory() {
+        let dir = params_file_dir(args(&["n", "--ros-args", "--params-file", "p.yaml"]));
+        assert_eq!(dir, Some(PathBuf::from(".")));
+    }
+
+    #[test]
+    fn no_params_file_or_one_before_ros_args_gives_none() {
+        assert_eq!(
+            params_file_dir(args(&["n", "--ros-args", "-p", "a:=1"])),
+            None
+        );
+        assert_eq!(
+            params_file_dir(args(&["n", "--params-file", "x.yaml", "--ros-args"])),
+            None
+        );
+        assert_eq!(
+            params_file_dir(args(&["n", "--ros-args", "--params-file"])),
+            None
+        );
     }
 }
