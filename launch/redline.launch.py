@@ -1,5 +1,8 @@
 """Launch the redline node: image topic remapping, params file, namespace, and per-stage
-CPU pinning / SCHED_FIFO priority overrides (-1 = leave as in the params file's default)."""
+CPU pinning / SCHED_FIFO priority (-1 = unpinned / no real-time priority).
+
+The per-stage launch arguments are applied after the params file, so they decide the stage
+settings (as in redline.launch.xml): set them here, not in the params file."""
 
 import os
 

@@ -237,8 +237,13 @@ fn watchdogs_and_live_transitions_reach_the_integrator() {
     pipeline.tick();
     let silent = transitions.try_recv().expect("output silence");
     assert_eq!(
-        (silent.to, silent.cause),
-        (Level::Error, redline::deadline::Cause::OutputSilence)
+        (silent.to, silent.cause, silent.stage),
+        (
+            Level::Error,
+            redline::deadline::Cause::OutputSilence,
+            // where the frames were lost: the refusing sink
+            Some(redline::error::Stage::Publish)
+        )
     );
     let snapshot = pipeline.snapshot();
     assert_eq!(snapshot.level, Level::Error);

@@ -74,6 +74,9 @@ pub struct SafetyMonitor {
     stale: bool,
     last_arrival: MonoTime,
     last_publish: MonoTime,
+    /// The stage where the last frame was lost (dropped for any reason but `superseded`) since
+    /// the last publish: what output silence is blamed on.
+    lost_at_since_publish: Option<Stage>,
     misses_by_stage: [u64; Stage::COUNT],
     alarm: AlarmState,
 }
@@ -99,6 +102,7 @@ impl SafetyMonitor {
             stale: false,
             last_arrival: now,
             last_publish: now,
+            lost_at_since_publish: None,
             misses_by_stage: [0; Stage::COUNT],
             alarm: AlarmState::default(),
         }
@@ -123,6 +127,7 @@ impl SafetyMonitor {
         match outcome {
             Outcome::OnTime { .. } => {
                 self.last_publish = self.last_publish.max(now);
+                self.lost_at_since_publish = None;
                 self.consecutive_misses = 0;
                 self.consecutive_on_time = self.consecutive_on_time.saturating_add(1);
                 self.push_window(false);
@@ -141,6 +146,7 @@ impl SafetyMonitor {
                 self.consecutive_misses = self.consecutive_misses.saturating_add(1);
                 self.consecutive_on_time = 0;
                 self.misses_by_stage[stage.index()] += 1;
+                self.lost_at_since_publish = Some(stage);
                 self.push_window(true);
                 let (target, cause) = self.target();
                 if target > self.held {
@@ -149,11 +155,19 @@ impl SafetyMonitor {
                 }
                 None
             }
-            Outcome::Dropped { .. } => None,
+            Outcome::Dropped { reason, stage } => {
+                // Superseded frames were replaced by newer ones, not lost to a fault.
+                if reason != DropReason::Superseded {
+                    self.lost_at_since_publish = Some(stage);
+                }
+                None
+            }
         }
     }
 
-    /// Watchdog tick: checks sensor and output silence.
+    /// Watchdog tick: checks sensor and output silence. Output silence names the stage where
+    /// the last frame was lost since the last publish (an engine stall or failing engine shows as
+    /// `infer`), or no stage when frames vanished without an outcome (a stage that never returns).
     pub fn tick(&mut self, now: MonoTime) -> Option<Transition> {
         if self.stale {
             return None;
@@ -166,7 +180,7 @@ impl SafetyMonitor {
         {
             self.held = Level::Error;
             self.consecutive_on_time = 0;
-            return self.settle(now, Cause::OutputSilence, Some(Stage::Publish));
+            return self.settle(now, Cause::OutputSilence, self.lost_at_since_publish);
         }
         None
     }
@@ -430,13 +444,30 @@ mod tests {
         }
         m.on_arrival(t(1000));
         let e = m.tick(t(1000)).unwrap();
+        // No frame was lost with an outcome: no stage to blame.
         assert_eq!(
             (e.to, e.cause, e.stage),
-            (Level::Error, Cause::OutputSilence, Some(Stage::Publish))
+            (Level::Error, Cause::OutputSilence, None)
         );
         // Publishing again recovers only through hysteresis.
         assert_eq!(m.on_outcome(t(1001), ON_TIME), None);
         assert_eq!(m.on_outcome(t(1002), ON_TIME), None);
         assert_eq!(m.on_outcome(t(1003), ON_TIME).unwrap().to, Level::Warn);
+    }
+
+    #[test]
+    fn output_silence_names_the_stage_where_frames_were_lost() {
+        let mut m = SafetyMonitor::new(&config(), t(0));
+        m.on_arrival(t(100));
+        assert_eq!(m.on_outcome(t(100), ON_TIME), None);
+        // One miss at infer (below every threshold), then nothing is published for 1 s.
+        m.on_arrival(t(200));
+        let _ = m.on_outcome(t(900), MISS);
+        m.on_arrival(t(1100));
+        let e = m.tick(t(1100)).unwrap();
+        assert_eq!(
+            (e.to, e.cause, e.stage),
+            (Level::Error, Cause::OutputSilence, Some(Stage::Infer))
+        );
     }
 }

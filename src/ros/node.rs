@@ -9,7 +9,6 @@
 //! over as an owned `Vec<u8>` taken from the middleware. Detections are published untyped with
 //! our CDR bytes; `/diagnostics` and the latched alarm are typed `diagnostic_msgs`.
 
-use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,7 +16,7 @@ use std::time::{Duration, Instant};
 use futures::{FutureExt, StreamExt};
 use r2r::{diagnostic_msgs, QosProfile};
 
-use super::params::{config_from_parameters, params_file_dir, ParamValue};
+use super::params::{config_from_parameters, first_params_file, ParamValue};
 use super::qos::{Durability, Reliability, TopicQos};
 use crate::config::{Config, ImageTransport};
 use crate::deadline::{alarm_status, deadline_status, AlarmState, StatusContent, SystemClock};
@@ -98,13 +97,11 @@ pub fn node_config(node: &r2r::Node, node_name: &str) -> Result<Config, NodeErro
             .map(|(k, p)| (k.clone(), from_r2r(&p.value)))
             .collect()
     };
-    let base = params_file_dir(std::env::args()).unwrap_or_else(|| {
-        std::env::current_dir().unwrap_or_else(|_| Path::new(".").to_path_buf())
-    });
+    let params_file = first_params_file(std::env::args());
     Ok(config_from_parameters(
         params.iter().map(|(k, v)| (k.as_str(), v)),
         node_name,
-        &base,
+        params_file.as_deref(),
     )?)
 }
 

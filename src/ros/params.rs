@@ -96,36 +96,48 @@ fn insert_dotted(map: &mut Mapping, name: &str, value: Value) {
     }
 }
 
-/// Validate the node's parameters with the CLI's config code. `base_dir` resolves relative
-/// paths (the directory of the params file, or the working directory).
+/// Validate the node's parameters with the CLI's config code; relative paths are resolved by
+/// [`relative_path_base`] and errors name the params file.
 pub fn config_from_parameters<'a, I>(
     params: I,
     node_name: &str,
-    base_dir: &Path,
+    params_file: Option<&Path>,
 ) -> Result<Config, ConfigError>
 where
     I: IntoIterator<Item = (&'a str, &'a ParamValue)>,
 {
     let tree = parameters_to_tree(params);
-    Config::from_parameters(&tree, node_name, "ROS parameters", base_dir)
+    let origin = match params_file {
+        Some(file) => format!(
+            "parameters of node {node_name} (params file {})",
+            file.display()
+        ),
+        None => format!("parameters of node {node_name}"),
+    };
+    Config::from_parameters(&tree, node_name, &origin, &relative_path_base(params_file))
 }
 
-/// The directory of the first `--params-file` after `--ros-args`: relative paths in the
-/// parameters (the model, the engine cache) are resolved against it, as the CLI resolves them
-/// against its `--config` file. `ros2 launch` passes the user's file first and its own
-/// generated overrides after it.
-pub fn params_file_dir(args: impl Iterator<Item = String>) -> Option<PathBuf> {
+/// The first `--params-file` after `--ros-args` (`ros2 launch` passes the user's file first and
+/// its own generated overrides after it).
+pub fn first_params_file(args: impl Iterator<Item = String>) -> Option<PathBuf> {
     let mut args = args.skip_while(|a| a != "--ros-args");
     while let Some(arg) = args.next() {
         if arg == "--params-file" {
-            let file = PathBuf::from(args.next()?);
-            return Some(match file.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            });
+            return args.next().map(PathBuf::from);
         }
     }
     None
+}
+
+/// Where relative paths in the parameters (the model, the engine cache) are resolved: the
+/// directory of the params file, as the CLI resolves them against its `--config` file; the
+/// working directory when there is none.
+pub fn relative_path_base(params_file: Option<&Path>) -> PathBuf {
+    match params_file.map(Path::parent) {
+        Some(Some(dir)) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        Some(_) => PathBuf::from("."),
+        None => std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
 }
 
 #[cfg(test)]
@@ -138,7 +150,7 @@ mod tests {
             params.iter().map(|(k, v)| (*k, v)),
             "redline",
             // The default model path is relative to config/, as when the params file is there.
-            &Path::new(env!("CARGO_MANIFEST_DIR")).join("config"),
+            Some(&Path::new(env!("CARGO_MANIFEST_DIR")).join("config/redline.yaml")),
         )
     }
 
@@ -207,8 +219,8 @@ mod tests {
     }
 
     #[test]
-    fn relative_paths_resolve_against_the_first_params_file() {
-        let dir = params_file_dir(args(&[
+    fn the_first_params_file_after_ros_args_is_the_users() {
+        let file = first_params_file(args(&[
             "redline_node",
             "--ros-args",
             "--params-file",
@@ -216,31 +228,42 @@ mod tests {
             "--params-file",
             "/tmp/launch_params_x1",
         ]));
+        let file = file.expect("params file");
         assert_eq!(
-            dir,
-            Some(PathBuf::from("/opt/redline/share/redline/config"))
+            relative_path_base(Some(&file)),
+            PathBuf::from("/opt/redline/share/redline/config")
         );
     }
 
     #[test]
     fn a_bare_file_name_is_relative_to_the_working_directory() {
-        let dir = params_file_dir(args(&["n", "--ros-args", "--params-file", "p.yaml"]));
-        assert_eq!(dir, Some(PathBuf::from(".")));
+        assert_eq!(
+            relative_path_base(Some(Path::new("p.yaml"))),
+            PathBuf::from(".")
+        );
     }
 
     #[test]
     fn no_params_file_or_one_before_ros_args_gives_none() {
         assert_eq!(
-            params_file_dir(args(&["n", "--ros-args", "-p", "a:=1"])),
+            first_params_file(args(&["n", "--ros-args", "-p", "a:=1"])),
             None
         );
         assert_eq!(
-            params_file_dir(args(&["n", "--params-file", "x.yaml", "--ros-args"])),
+            first_params_file(args(&["n", "--params-file", "x.yaml", "--ros-args"])),
             None
         );
         assert_eq!(
-            params_file_dir(args(&["n", "--ros-args", "--params-file"])),
+            first_params_file(args(&["n", "--ros-args", "--params-file"])),
             None
         );
+    }
+
+    #[test]
+    fn errors_name_the_node_and_the_params_file() {
+        let err = cfg(&[("deadline.budget_ms", ParamValue::Double(-5.0))]).unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("node redline"), "{text}");
+        assert!(text.contains("config/redline.yaml"), "{text}");
     }
 }
