@@ -135,6 +135,27 @@ impl<'a> Section<'a> {
         s
     }
 
+    /// A ROS 2 topic name (absolute `/a/b` or relative `a/b`): tokens of letters, digits and
+    /// `_`, not starting with a digit, separated by single `/`, no trailing `/`. Substitutions
+    /// (`~`, `{node}`) are not accepted: the name is also used as a recording's topic.
+    pub(crate) fn topic(&self, key: &str, default: &str) -> String {
+        let s = self.name(key, default);
+        let body = s.strip_prefix('/').unwrap_or(&s);
+        let valid_token = |t: &str| {
+            t.chars().next().is_some_and(|c| !c.is_ascii_digit())
+                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        };
+        if !s.trim().is_empty() && !body.split('/').all(valid_token) {
+            self.issue(
+                key,
+                format!("{s:?}"),
+                "must be a ROS 2 topic name: letters, digits and _ in tokens separated by single /, \
+                 no token starting with a digit, no trailing /",
+            );
+        }
+        s
+    }
+
     /// A number checked by `valid`; `expected` says what `valid` wants, e.g. "must be > 0".
     pub(crate) fn f64(
         &self,

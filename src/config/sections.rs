@@ -238,7 +238,9 @@ impl PipelineConfig {
     }
 }
 
-/// `output.*`: topic names.
+/// `output.*`: topic names. Relative names (the defaults for redline's own topics) resolve in
+/// the node's namespace, so `namespace:=front` gives `/front/redline/detections`; the replay,
+/// which has no namespace, records them under `/` (see [`OutputConfig::absolute`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct OutputConfig {
     pub detections_topic: String,
@@ -249,11 +251,20 @@ pub struct OutputConfig {
 impl OutputConfig {
     pub(crate) fn read(s: &Section<'_>) -> Self {
         let out = Self {
-            detections_topic: s.name("detections_topic", "/redline/detections"),
-            diagnostics_topic: s.name("diagnostics_topic", "/diagnostics"),
-            alarm_topic: s.name("alarm_topic", "/redline/alarm"),
+            detections_topic: s.topic("detections_topic", "redline/detections"),
+            diagnostics_topic: s.topic("diagnostics_topic", "/diagnostics"),
+            alarm_topic: s.topic("alarm_topic", "redline/alarm"),
         };
         s.finish();
         out
+    }
+
+    /// `name` resolved in the root namespace (`redline/alarm` → `/redline/alarm`).
+    pub fn absolute(name: &str) -> String {
+        if name.starts_with('/') {
+            name.to_string()
+        } else {
+            format!("/{name}")
+        }
     }
 }

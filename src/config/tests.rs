@@ -95,3 +95,31 @@ fn relative_model_path_resolves_against_the_config_directory() {
         crate_config_dir().join("../models/pedestrian_ssdlite.onnx")
     );
 }
+
+#[test]
+fn topic_names_must_be_ros_names() {
+    let err = parse(
+        "redline:\n  ros__parameters:\n    output:\n      detections_topic: \"redline detections\"\n      alarm_topic: redline/alarm/\n      diagnostics_topic: /2diag\n",
+    )
+    .unwrap_err();
+    let keys: Vec<&str> = err.issues.iter().map(|i| i.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "output.detections_topic",
+            "output.diagnostics_topic",
+            "output.alarm_topic"
+        ],
+        "{err}"
+    );
+    let ok = parse(
+        "redline:\n  ros__parameters:\n    output:\n      detections_topic: front/redline/detections_2d\n",
+    )
+    .unwrap();
+    assert_eq!(ok.output.detections_topic, "front/redline/detections_2d");
+    assert_eq!(
+        OutputConfig::absolute(&ok.output.detections_topic),
+        "/front/redline/detections_2d"
+    );
+    assert_eq!(OutputConfig::absolute("/diagnostics"), "/diagnostics");
+}

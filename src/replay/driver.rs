@@ -9,7 +9,7 @@ use crossbeam::channel::Sender;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::bag::{Bag, BagError, IMAGE_TYPE};
-use crate::config::{Config, ImageTransport};
+use crate::config::{Config, ImageTransport, OutputConfig};
 use crate::deadline::{
     alarm_status, deadline_status, Clock, StatusContent, SystemClock, Transition,
 };
@@ -70,9 +70,9 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let output = OutputWriter::start(
         &opts.out_dir,
         &OutputTopics {
-            detections: config.output.detections_topic.clone(),
-            diagnostics: config.output.diagnostics_topic.clone(),
-            alarm: config.output.alarm_topic.clone(),
+            detections: OutputConfig::absolute(&config.output.detections_topic),
+            diagnostics: OutputConfig::absolute(&config.output.diagnostics_topic),
+            alarm: OutputConfig::absolute(&config.output.alarm_topic),
         },
     )?;
     let records = output.sender();

@@ -133,6 +133,17 @@ impl DetectionSink for RosSink {
     }
 }
 
+/// The wall-clock time as a ROS stamp (the node's clock is the system clock, as its frames').
+fn now_stamp() -> r2r::builtin_interfaces::msg::Time {
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    r2r::builtin_interfaces::msg::Time {
+        sec: i32::try_from(since_epoch.as_secs()).unwrap_or(i32::MAX),
+        nanosec: since_epoch.subsec_nanos(),
+    }
+}
+
 /// A typed `DiagnosticStatus` from the shared diagnostics content.
 fn to_status(c: &StatusContent) -> diagnostic_msgs::msg::DiagnosticStatus {
     diagnostic_msgs::msg::DiagnosticStatus {
@@ -235,8 +246,11 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
         if transitioned || last_diag.elapsed() >= period {
             let status = deadline_status(&pipeline.snapshot(), budget_ms, &hardware_id);
             diag_pub.publish(&diagnostic_msgs::msg::DiagnosticArray {
+                header: r2r::std_msgs::msg::Header {
+                    stamp: now_stamp(),
+                    frame_id: String::new(),
+                },
                 status: vec![to_status(&status)],
-                ..Default::default()
             })?;
             last_diag = Instant::now();
         }

@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn empty_parameters_give_the_defaults() {
         let c = cfg(&[]).expect("defaults are valid");
-        assert_eq!(c.output.alarm_topic, "/redline/alarm");
+        assert_eq!(c.output.alarm_topic, "redline/alarm");
     }
 
     #[test]
