@@ -305,6 +305,7 @@ mod live {
         // /diagnostics: OK while frames are answered in time.
         let deadline_ok = got.diagnostics.iter().any(|s| {
             s.name == "redline: deadline"
+                && s.hardware_id == "/redline"
                 && s.level == 0
                 && value(s, "frames_published").is_some_and(|n| n != "0")
         });

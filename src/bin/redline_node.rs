@@ -3,6 +3,8 @@
 
 fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
+        // No colour codes in launch logs and log files.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stdout()))
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),

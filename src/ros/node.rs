@@ -224,7 +224,10 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
         rt = %pipeline.rt_report().summary(),
         "redline node ready"
     );
-    let hardware_id = config.input.topic.clone();
+    // Identifies this camera's node in /diagnostics (e.g. `/front/redline`).
+    let hardware_id = node
+        .fully_qualified_name()
+        .unwrap_or_else(|_| node_name.to_string());
     let budget_ms = config.deadline.budget_ms;
     let mut alarm = AlarmState::default();
     alarm_pub.publish(&to_status(&alarm_status(&alarm, &hardware_id)))?;
