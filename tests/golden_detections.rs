@@ -6,50 +6,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
+use common::photos::{detect_photo, yolox_config, PHOTOS};
 use redline::config::ModelConfig;
 use redline::detect::{iou, ImageDetector};
-use redline::frame::{ImageLimits, ImageView, PixelEncoding};
 use redline::Config;
 
-fn shared() -> PathBuf {
-    common::shared_root()
-}
-
-struct Found {
-    class: String,
-    score: f32,
-    bbox: [f32; 4],
-}
-
-fn detect_all(cfg: &ModelConfig, image: &str) -> Vec<Found> {
-    let rgb = image::open(shared().join("data/images").join(image))
-        .unwrap()
-        .to_rgb8();
-    let (w, h) = rgb.dimensions();
-    let view = ImageView::new(
-        w,
-        h,
-        w as usize * 3,
-        PixelEncoding::Rgb8,
-        rgb.as_raw(),
-        ImageLimits::default(),
-    )
-    .unwrap();
-    let mut det = ImageDetector::new(cfg).unwrap();
-    let dets = det.detect(&view).unwrap().0.to_vec();
-    dets.iter()
-        .map(|d| Found {
-            class: det.class_name(d.class_id).to_string(),
-            score: d.score,
-            bbox: d.bbox,
-        })
-        .collect()
-}
-
 fn check_model(cfg: &ModelConfig, key: &str) -> bool {
-    let expected_path = shared().join("data/expected/detections_onnxruntime.json");
+    let expected_path = common::shared_root().join("data/expected/detections_onnxruntime.json");
     let Ok(text) = std::fs::read_to_string(&expected_path) else {
         eprintln!(
             "SKIPPED: {} is absent (set REDLINE_SHARED)",
@@ -60,8 +23,9 @@ fn check_model(cfg: &ModelConfig, key: &str) -> bool {
     let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
     let bar = cfg.score_threshold + 0.05;
     let mut failures = Vec::new();
-    for image in ["dog.jpg", "person.jpg", "city.jpg"] {
-        let ours = detect_all(cfg, image);
+    let mut detector = ImageDetector::new(cfg).expect("load model");
+    for image in PHOTOS {
+        let ours = detect_photo(&mut detector, image);
         let refs = expected[image][key].as_array().unwrap();
         let mut used = vec![false; ours.len()];
         let mut strong_refs = 0;
@@ -119,21 +83,7 @@ fn ssd_matches_onnxruntime_on_the_photos() {
 
 #[test]
 fn yolox_matches_onnxruntime_on_the_photos() {
-    let model = shared().join("models/yolox_nano.onnx");
-    if !model.is_file() {
-        eprintln!(
-            "SKIPPED: {} is absent (set REDLINE_SHARED)",
-            model.display()
-        );
-        return;
+    if let Some(config) = yolox_config() {
+        check_model(&config.model, "yolox_nano");
     }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/yolox_nano.yaml");
-    let text = std::fs::read_to_string(&path).unwrap().replace(
-        "../../shared/models/yolox_nano.onnx",
-        &model.display().to_string(),
-    );
-    let cfg = Config::from_yaml_str(&text, "yolox_nano.yaml", path.parent().unwrap())
-        .unwrap()
-        .model;
-    check_model(&cfg, "yolox_nano");
 }
