@@ -140,7 +140,7 @@ fn spawn_stage<W: Send + 'static>(
     stage: Stage,
     settings: &PipelineConfig,
     grants: &channel::Sender<ThreadGrant>,
-    body: impl FnOnce() -> (W, LatencyHistogram) + Send + 'static,
+    body: impl FnOnce(&mut LatencyHistogram) -> W + Send + 'static,
 ) -> Result<Joined<W>, PipelineError> {
     let thread_config = settings.stages[stage.index()];
     let grants = grants.clone();
@@ -149,7 +149,10 @@ fn spawn_stage<W: Send + 'static>(
         .spawn(move || {
             let _ = grants.send(rt::setup_current_thread(stage, &thread_config));
             drop(grants);
-            body()
+            // The stage's own latency histogram, returned with the stage at shutdown.
+            let mut hist = LatencyHistogram::new();
+            let stage_state = body(&mut hist);
+            (stage_state, hist)
         })
         .map_err(|source| PipelineError::Spawn {
             stage: stage.name(),
@@ -212,55 +215,29 @@ where
         let cfg = &settings.pipeline;
         let started = (|| {
             let (sh, slot) = (Arc::clone(&shared), Arc::clone(&pre_slot));
-            let t_ingest = spawn_stage(Stage::Ingest, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::ingest_loop(&sh, &ingress_parker, &mut ingest, &slot, &mut hist);
-                (ingest, hist)
+            let t_ingest = spawn_stage(Stage::Ingest, cfg, &grants_tx, move |hist| {
+                workers::ingest_loop(&sh, &ingress_parker, &mut ingest, &slot, hist);
+                ingest
             })?;
             let (sh, slot) = (Arc::clone(&shared), Arc::clone(&pre_slot));
-            let t_pre = spawn_stage(Stage::Preprocess, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::preprocess_loop(
-                    &sh,
-                    &slot,
-                    &pre_parker,
-                    &mut preprocess,
-                    infer_tx,
-                    &mut hist,
-                );
-                (preprocess, hist)
+            let t_pre = spawn_stage(Stage::Preprocess, cfg, &grants_tx, move |hist| {
+                workers::preprocess_loop(&sh, &slot, &pre_parker, &mut preprocess, infer_tx, hist);
+                preprocess
             })?;
             let sh = Arc::clone(&shared);
-            let t_infer = spawn_stage(Stage::Infer, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::process_loop(
-                    Stage::Infer,
-                    &sh,
-                    infer_rx,
-                    &mut infer,
-                    decode_tx,
-                    &mut hist,
-                );
-                (infer, hist)
+            let t_infer = spawn_stage(Stage::Infer, cfg, &grants_tx, move |hist| {
+                workers::process_loop(Stage::Infer, &sh, infer_rx, &mut infer, decode_tx, hist);
+                infer
             })?;
             let sh = Arc::clone(&shared);
-            let t_decode = spawn_stage(Stage::Decode, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::process_loop(
-                    Stage::Decode,
-                    &sh,
-                    decode_rx,
-                    &mut decode,
-                    publish_tx,
-                    &mut hist,
-                );
-                (decode, hist)
+            let t_decode = spawn_stage(Stage::Decode, cfg, &grants_tx, move |hist| {
+                workers::process_loop(Stage::Decode, &sh, decode_rx, &mut decode, publish_tx, hist);
+                decode
             })?;
             let sh = Arc::clone(&shared);
-            let t_publish = spawn_stage(Stage::Publish, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::publish_loop(&sh, publish_rx, &mut publish, &mut hist);
-                (publish, hist)
+            let t_publish = spawn_stage(Stage::Publish, cfg, &grants_tx, move |hist| {
+                workers::publish_loop(&sh, publish_rx, &mut publish, hist);
+                publish
             })?;
             Ok(StageThreads {
                 ingest: t_ingest,
