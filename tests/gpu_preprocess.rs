@@ -10,9 +10,9 @@
 use redline::config::{ChannelOrder, LetterboxAnchor, ResizeMode, TensorDType, TensorLayout};
 use redline::frame::{ImageLimits, ImageView, PixelEncoding};
 use redline::preprocess::cuda::{
-    compile_kernel_ptx, CudaPreprocessor, DeviceTensor, GpuContext, GpuPreprocessSpec,
-    KernelGeometry,
+    compile_kernel_ptx, CudaPreprocessor, DeviceTensor, GpuContext, KernelGeometry,
 };
+use redline::preprocess::PreprocessSpec;
 
 /// Loads the NVRTC library named by `REDLINE_NVRTC_LIB` globally, so cudarc's dlopen of
 /// `libnvrtc.so.12` finds it by soname. Returns false when nothing usable is present.
@@ -95,7 +95,7 @@ fn rgb_at(enc: PixelEncoding, data: &[u8], step: usize, x: usize, y: usize) -> [
 
 /// Straight from the formula: OpenCV INTER_LINEAR half-pixel, clamped borders, pad outside.
 fn reference(
-    spec: &GpuPreprocessSpec,
+    spec: &PreprocessSpec,
     enc: PixelEncoding,
     data: &[u8],
     step: usize,
@@ -103,7 +103,7 @@ fn reference(
     h: u32,
 ) -> Vec<f64> {
     let g = KernelGeometry::compute(spec, w, h);
-    let (dw, dh) = (spec.dst_width as usize, spec.dst_height as usize);
+    let (dw, dh) = (spec.width as usize, spec.height as usize);
     let mut out = vec![0.0; dw * dh * 3];
     let axis = |d: i64, ratio: f64, size: i64| {
         let f = (d as f64 + 0.5) * ratio - 0.5;
@@ -218,9 +218,9 @@ fn gpu_matches_the_cpu_semantics_for_every_encoding() {
             .collect();
         let image = ImageView::new(w, h, step, enc, &data, limits).unwrap();
         for (layout, dtype, resize, anchor, dw, dh) in cases {
-            let spec = GpuPreprocessSpec {
-                dst_width: dw,
-                dst_height: dh,
+            let spec = PreprocessSpec {
+                width: dw,
+                height: dh,
                 layout,
                 dtype,
                 channel_order: ChannelOrder::Bgr,
@@ -232,8 +232,8 @@ fn gpu_matches_the_cpu_semantics_for_every_encoding() {
                 std: [0.229, 0.224, 0.225],
             };
             let expected = reference(&spec, enc, &data, step, w, h);
-            let mut pre = CudaPreprocessor::new(&gpu, spec.clone(), limits).expect("preprocessor");
-            let n = spec.output_len();
+            let mut pre = CudaPreprocessor::new(&gpu, spec, limits).expect("preprocessor");
+            let n = spec.tensor_len();
             let stream = gpu.stream();
             let got: Vec<f64> = match dtype {
                 TensorDType::F32 => {

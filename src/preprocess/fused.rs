@@ -9,7 +9,7 @@ use half::{f16, slice::HalfFloatSliceExt};
 use super::source_rows::ChannelMap;
 use super::spec::PreprocessSpec;
 use super::taps::{AxisTaps, FIXED_ONE};
-use crate::config::{LetterboxAnchor, ResizeMode, TensorLayout};
+use crate::config::TensorLayout;
 use crate::error::FrameError;
 use crate::frame::{ImageView, LetterboxTransform, PixelEncoding};
 
@@ -128,39 +128,7 @@ impl Preprocessor {
 
     /// The transform `run` returns for an image of this size, without running.
     pub fn transform(&self, image: &ImageView<'_>) -> LetterboxTransform {
-        let (w, h) = (image.width(), image.height());
-        let (rw, rh) = self.resized_size(w, h);
-        let (ox, oy) = self.origin(rw, rh);
-        LetterboxTransform {
-            scale_x: rw as f32 / w as f32,
-            scale_y: rh as f32 / h as f32,
-            offset_x: ox as f32,
-            offset_y: oy as f32,
-            src_width: w,
-            src_height: h,
-        }
-    }
-
-    fn resized_size(&self, w: u32, h: u32) -> (u32, u32) {
-        let (dw, dh) = (self.spec.width, self.spec.height);
-        match self.spec.resize {
-            ResizeMode::Stretch => (dw, dh),
-            ResizeMode::Letterbox => {
-                let r = (f64::from(dw) / f64::from(w)).min(f64::from(dh) / f64::from(h));
-                let fit = |s: u32, d: u32| ((f64::from(s) * r).floor() as u32).clamp(1, d.max(1));
-                (fit(w, dw), fit(h, dh))
-            }
-        }
-    }
-
-    fn origin(&self, rw: u32, rh: u32) -> (u32, u32) {
-        match (self.spec.resize, self.spec.anchor) {
-            (ResizeMode::Letterbox, LetterboxAnchor::Center) => (
-                self.spec.width.saturating_sub(rw) / 2,
-                self.spec.height.saturating_sub(rh) / 2,
-            ),
-            _ => (0, 0),
-        }
+        self.spec.transform(image.width(), image.height())
     }
 
     /// Rebuild tables and buffers when the source size or encoding changed.
@@ -170,8 +138,9 @@ impl Preprocessor {
         if self.plan.src == key {
             return;
         }
-        let (rw, rh) = self.resized_size(key.0, key.1);
-        let origin = self.origin(rw, rh);
+        let placement = self.spec.placement(key.0, key.1);
+        let (rw, rh) = (placement.width, placement.height);
+        let origin = (placement.x, placement.y);
         let plan = &mut self.plan;
         plan.src = key;
         plan.resized = (rw, rh);

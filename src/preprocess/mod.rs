@@ -15,4 +15,4 @@ mod taps;
 
 pub use compressed::CompressedDecoder;
 pub use fused::{Preprocessor, TensorMut};
-pub use spec::PreprocessSpec;
+pub use spec::{Placement, PreprocessSpec};

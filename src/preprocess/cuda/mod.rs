@@ -13,6 +13,6 @@ mod preprocessor;
 
 pub use device::{GpuContext, GpuInfo, PinnedBuffer, PinnedUse, StageTimer};
 pub use error::GpuError;
-pub use geometry::{GpuPreprocessSpec, KernelGeometry};
+pub use geometry::KernelGeometry;
 pub use kernel::{compile_kernel_ptx, KernelParams, KERNEL_NAME, KERNEL_SOURCE};
 pub use preprocessor::{CudaPreprocessor, DeviceTensor};

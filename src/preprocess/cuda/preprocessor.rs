@@ -11,11 +11,12 @@ use cudarc::driver::{
 
 use super::device::{GpuContext, PinnedBuffer, PinnedUse, StageTimer};
 use super::error::GpuError;
-use super::geometry::{GpuPreprocessSpec, KernelGeometry};
+use super::geometry::KernelGeometry;
 use super::kernel::{compile_kernel_ptx, KernelParams, KERNEL_NAME};
 use crate::config::{ChannelOrder, TensorDType, TensorLayout};
 use crate::error::{BadInputKind, FrameError};
 use crate::frame::{ImageLimits, ImageView, LetterboxTransform, PixelEncoding};
+use crate::preprocess::PreprocessSpec;
 
 /// A device tensor the kernel writes into (usually the TensorRT engine's input binding).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -29,7 +30,7 @@ pub struct DeviceTensor {
 
 /// The GPU preprocessing pass for one pipeline.
 pub struct CudaPreprocessor {
-    spec: GpuPreprocessSpec,
+    spec: PreprocessSpec,
     stream: Arc<CudaStream>,
     function: CudaFunction,
     staging: PinnedBuffer<u8>,
@@ -46,13 +47,13 @@ impl CudaPreprocessor {
     /// Compiles the kernel for this device and allocates staging for the largest allowed frame.
     pub fn new(
         gpu: &GpuContext,
-        spec: GpuPreprocessSpec,
+        spec: PreprocessSpec,
         limits: ImageLimits,
     ) -> Result<Self, GpuError> {
-        if spec.dst_width == 0 || spec.dst_height == 0 {
+        if spec.width == 0 || spec.height == 0 {
             return Err(GpuError::Invalid(format!(
                 "network input {}x{} has a zero dimension",
-                spec.dst_width, spec.dst_height
+                spec.width, spec.height
             )));
         }
         let max_bytes = limits.max_width as usize * limits.max_height as usize * 4;
@@ -76,7 +77,9 @@ impl CudaPreprocessor {
         staging_free
             .record(&stream)
             .map_err(|e| GpuError::driver("cuEventRecord", e))?;
-        let (mul, add) = spec.affine();
+        let affine = spec.affine();
+        let mul = affine.map(|(m, _)| m);
+        let add = affine.map(|(_, a)| a);
         Ok(Self {
             spec,
             stream,
@@ -91,7 +94,7 @@ impl CudaPreprocessor {
         })
     }
 
-    pub fn spec(&self) -> &GpuPreprocessSpec {
+    pub fn spec(&self) -> &PreprocessSpec {
         &self.spec
     }
 
@@ -107,7 +110,7 @@ impl CudaPreprocessor {
         image: &ImageView<'_>,
         dst: &DeviceTensor,
     ) -> Result<LetterboxTransform, FrameError> {
-        if dst.dtype != self.spec.dtype || dst.len < self.spec.output_len() {
+        if dst.dtype != self.spec.dtype || dst.len < self.spec.tensor_len() {
             return Err(FrameError::Engine);
         }
         let (w, h) = (image.width(), image.height());
@@ -159,8 +162,8 @@ impl CudaPreprocessor {
         let params = self.params(image, row_bytes, &geometry, src_ptr, dst.ptr);
         let config = LaunchConfig {
             grid_dim: (
-                self.spec.dst_width.div_ceil(16),
-                self.spec.dst_height.div_ceil(16),
+                self.spec.width.div_ceil(16),
+                self.spec.height.div_ceil(16),
                 1,
             ),
             block_dim: (16, 16, 1),
@@ -192,8 +195,8 @@ impl CudaPreprocessor {
             src_h: image.height() as i32,
             src_step: row_bytes as i32,
             encoding: encoding_code(image.encoding()),
-            dst_w: self.spec.dst_width as i32,
-            dst_h: self.spec.dst_height as i32,
+            dst_w: self.spec.width as i32,
+            dst_h: self.spec.height as i32,
             roi_x: g.roi_x as i32,
             roi_y: g.roi_y as i32,
             roi_w: g.roi_w as i32,
