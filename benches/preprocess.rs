@@ -105,5 +105,80 @@ fn fused(c: &mut Criterion) {
     }
 }
 
+/// The CUDA pass on the headline job (feature `cuda`, a GPU and NVRTC present): `gpu_time`
+/// is the CUDA-event time of upload + kernel per frame, `host_wall` the host's wall time of
+/// `run` plus a stream synchronise. Prints SKIPPED and measures nothing without a GPU.
+#[cfg(feature = "cuda")]
+fn cuda(c: &mut Criterion) {
+    use redline::preprocess::cuda::{CudaPreprocessor, DeviceTensor, GpuContext};
+    use std::time::{Duration, Instant};
+
+    let gpu = match GpuContext::open(0) {
+        Ok(gpu) => gpu,
+        Err(e) => {
+            eprintln!("SKIPPED: cuda benches: no CUDA device ({e})");
+            return;
+        }
+    };
+    let limits = ImageLimits {
+        max_width: 1920,
+        max_height: 1080,
+    };
+    let spec = spec(
+        640,
+        640,
+        TensorLayout::Nchw,
+        TensorDType::F32,
+        ResizeMode::Letterbox,
+    );
+    let mut pre = match CudaPreprocessor::new(&gpu, spec, limits) {
+        Ok(pre) => pre,
+        Err(e) => {
+            eprintln!("SKIPPED: cuda benches: {e}");
+            return;
+        }
+    };
+    let data = frame_bytes(1920 * 1080 * 3);
+    let view = ImageView::new(1920, 1080, 1920 * 3, PixelEncoding::Bgr8, &data, limits)
+        .expect("bench frame is valid");
+    let stream = gpu.stream();
+    let out = stream
+        .alloc_zeros::<f32>(spec.tensor_len())
+        .expect("device output");
+    let (ptr, _sync) = cudarc::driver::DevicePtr::device_ptr(&out, stream);
+    let dst = DeviceTensor {
+        ptr,
+        len: spec.tensor_len(),
+        dtype: TensorDType::F32,
+    };
+    eprintln!("cuda benches on {:?}", gpu.info());
+    let mut group = c.benchmark_group("cuda_letterbox_1080p_bgr8_nchw_f32");
+    group.bench_function("gpu_time", |b| {
+        b.iter_custom(|iters| {
+            let mut total_ms = 0.0f64;
+            for _ in 0..iters {
+                pre.run(&view, &dst).expect("cuda preprocess");
+                gpu.synchronize().expect("synchronise");
+                total_ms += f64::from(pre.last_gpu_ms().unwrap_or(f32::NAN));
+            }
+            Duration::from_secs_f64(total_ms / 1000.0)
+        })
+    });
+    group.bench_function("host_wall", |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                pre.run(&view, &dst).expect("cuda preprocess");
+                gpu.synchronize().expect("synchronise");
+            }
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+#[cfg(feature = "cuda")]
+criterion_group!(benches, fused, cuda);
+#[cfg(not(feature = "cuda"))]
 criterion_group!(benches, fused);
 criterion_main!(benches);
