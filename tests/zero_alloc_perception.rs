@@ -14,9 +14,8 @@ use redline::deadline::{Clock, SystemClock};
 use redline::error::FrameError;
 use redline::frame::{Detection, Lease, Pool, Stamp};
 use redline::infer::{load_engine, Engine, InputTensor, ModelContract, OutputBuffers};
-use redline::msgs::write_detection2d_array;
 use redline::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
-use redline::stages::{self, DetectionSink};
+use redline::stages::{self, Detection2DArrayEncoder, DetectionSink};
 use redline::Config;
 
 #[global_allocator]
@@ -47,8 +46,7 @@ impl Engine for CannedSsd {
 
 /// Serialises every frame into one reused buffer and counts detections.
 struct CountingSink {
-    buf: Vec<u8>,
-    class_names: Vec<String>,
+    encoder: Detection2DArrayEncoder,
     frames: Arc<AtomicU64>,
     detections: Arc<AtomicU64>,
 }
@@ -60,13 +58,8 @@ impl DetectionSink for CountingSink {
         header: &FrameHeader,
         detections: &[Detection],
     ) -> Result<(), FrameError> {
-        write_detection2d_array(
-            &mut self.buf,
-            header.stamp,
-            header.frame_id.as_str(),
-            detections,
-            &self.class_names,
-        );
+        let bytes = self.encoder.encode(header, detections);
+        assert!(bytes.len() > 4, "encoded Detection2DArray");
         self.frames.fetch_add(1, Ordering::SeqCst);
         self.detections
             .fetch_add(detections.len() as u64, Ordering::SeqCst);
@@ -136,8 +129,7 @@ fn real_stages_allocate_nothing_per_frame() {
     let frames = Arc::new(AtomicU64::new(0));
     let detections = Arc::new(AtomicU64::new(0));
     let sink = CountingSink {
-        buf: Vec::with_capacity(64 * 1024),
-        class_names: config.model.class_names.clone(),
+        encoder: Detection2DArrayEncoder::new(config.model.class_names.clone()),
         frames: frames.clone(),
         detections: detections.clone(),
     };

@@ -23,9 +23,8 @@ use crate::deadline::{alarm_status, deadline_status, AlarmState, StatusContent, 
 use crate::error::FrameError;
 use crate::frame::Detection;
 use crate::infer::{load_warm, EngineFault};
-use crate::msgs::write_detection2d_array;
 use crate::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
-use crate::stages::{self, DetectionSink};
+use crate::stages::{self, Detection2DArrayEncoder, DetectionSink};
 
 /// ROS type name of the detections topic (published untyped with our CDR bytes).
 pub const DETECTIONS_TYPE: &str = "vision_msgs/msg/Detection2DArray";
@@ -108,8 +107,7 @@ pub fn node_config(node: &r2r::Node, node_name: &str) -> Result<Config, NodeErro
 /// Publishes each frame's detections untyped, from one reused CDR buffer.
 struct RosSink {
     publisher: r2r::PublisherUntyped,
-    buf: Vec<u8>,
-    class_names: Vec<String>,
+    encoder: Detection2DArrayEncoder,
 }
 
 impl DetectionSink for RosSink {
@@ -119,16 +117,9 @@ impl DetectionSink for RosSink {
         header: &FrameHeader,
         detections: &[Detection],
     ) -> Result<(), FrameError> {
-        write_detection2d_array(
-            &mut self.buf,
-            header.stamp,
-            header.frame_id.as_str(),
-            detections,
-            &self.class_names,
-        );
         // A middleware failure to send is not the frame's fault, but it was not delivered.
         self.publisher
-            .publish_raw(&self.buf)
+            .publish_raw(self.encoder.encode(header, detections))
             .map_err(|_| FrameError::Engine)
     }
 }
@@ -212,8 +203,7 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
     let engine = load_warm(&config.model, faults)?;
     let sink = RosSink {
         publisher: detections,
-        buf: Vec::with_capacity(64 * 1024),
-        class_names: config.model.class_names.clone(),
+        encoder: Detection2DArrayEncoder::new(config.model.class_names.clone()),
     };
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
     let clock = Arc::new(SystemClock::new());

@@ -8,6 +8,7 @@
 //! leaking or stuck, not ordinary back-pressure.
 
 mod decode;
+mod detection_encoder;
 mod frame_buffer;
 mod infer;
 mod ingest;
@@ -15,6 +16,7 @@ mod preprocess;
 mod publish;
 
 pub use decode::DecodeStage;
+pub use detection_encoder::Detection2DArrayEncoder;
 pub use frame_buffer::{initial_frame_capacity, FrameBuffer, FrameKind};
 pub use infer::{InferStage, Inferred};
 pub use ingest::CdrIngest;
