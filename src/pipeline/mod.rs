@@ -102,6 +102,7 @@
 
 mod events;
 mod handle;
+mod observe;
 mod shared;
 mod slot;
 mod stage;
@@ -111,6 +112,7 @@ pub use events::FrameEvent;
 pub use handle::{
     Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted, Submitter,
 };
+pub use observe::RunningPipeline;
 pub use stage::{
     FnStage, FrameHeader, FrameMeta, IngestStage, ProcessStage, PublishStage, StageSet,
 };

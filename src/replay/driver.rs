@@ -16,7 +16,7 @@ use crate::deadline::{
 use crate::frame::{Pool, Stamp};
 use crate::infer::{load_warm, ModelError};
 use crate::msgs::{write_diagnostic_array, write_diagnostic_status, DiagnosticStatusView};
-use crate::pipeline::{FrameEvent, Pipeline, PipelineError, PipelineSettings};
+use crate::pipeline::{FrameEvent, Pipeline, PipelineError, PipelineSettings, RunningPipeline};
 use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
@@ -256,17 +256,7 @@ fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
 }
 
 /// Sleep until `when`, keeping diagnostics flowing.
-fn sleep_until<I, P, N, D, S>(
-    when: Instant,
-    pipeline: &Pipeline<I, P, N, D, S>,
-    diag: &mut DiagnosticsRecorder,
-) where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
+fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsRecorder) {
     loop {
         let now = Instant::now();
         if now >= when {
@@ -278,29 +268,13 @@ fn sleep_until<I, P, N, D, S>(
 }
 
 /// Max speed: submit the next frame once fewer than two are in flight (pipelined, not flooded).
-fn wait_for_room<I, P, N, D, S>(pipeline: &Pipeline<I, P, N, D, S>)
-where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
+fn wait_for_room(pipeline: &dyn RunningPipeline) {
     while pipeline.accounting().in_flight >= 2 {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
 
-fn wait_until_drained<I, P, N, D, S>(
-    pipeline: &Pipeline<I, P, N, D, S>,
-    diag: &mut DiagnosticsRecorder,
-) where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
+fn wait_until_drained(pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsRecorder) {
     let until = Instant::now() + DRAIN_TIMEOUT;
     while pipeline.accounting().in_flight > 0 && Instant::now() < until {
         diag.poll(pipeline);
@@ -341,14 +315,7 @@ impl DiagnosticsRecorder {
         }
     }
 
-    fn poll<I, P, N, D, S>(&mut self, pipeline: &Pipeline<I, P, N, D, S>)
-    where
-        I: crate::pipeline::IngestStage,
-        P: crate::pipeline::ProcessStage<I::Frame>,
-        N: crate::pipeline::ProcessStage<P::Output>,
-        D: crate::pipeline::ProcessStage<N::Output>,
-        S: crate::pipeline::PublishStage<D::Output>,
-    {
+    fn poll(&mut self, pipeline: &dyn RunningPipeline) {
         let live: Vec<Transition> = pipeline.transitions().try_iter().collect();
         let transitioned = !live.is_empty();
         self.drain(&live);
