@@ -13,6 +13,9 @@
 //!   alarm goes STALE;
 //! - SIGINT stops the node cleanly with its summary in the log.
 //!
+//! A second test starts the colcon-installed package with `ros2 launch … namespace:=…` and
+//! checks the namespaced alarm topic and a clean Ctrl-C.
+//!
 //! Prints SKIPPED when ROS 2 is not sourced. Runs in its own ROS domain so that other graphs on
 //! the machine cannot interfere.
 mod common;
@@ -135,6 +138,17 @@ mod live {
             .map(|kv| kv.value.as_str())
     }
 
+    /// The live tests run one at a time (each starts a node that needs the CPU), in this
+    /// process's own ROS domain so that nothing else on the machine talks to their topics.
+    fn live_test_guard() -> std::sync::MutexGuard<'static, ()> {
+        static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let guard = ONE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        std::env::set_var("ROS_DOMAIN_ID", (1 + std::process::id() % 200).to_string());
+        guard
+    }
+
     #[test]
     fn node_answers_a_shared_bag_live_and_latches_the_stall_alarm() {
         if std::env::var_os("AMENT_PREFIX_PATH").is_none() {
@@ -151,9 +165,7 @@ mod live {
             .expect("read shared bag");
         assert_eq!(frames.len(), 150, "shared bag frame count");
 
-        // Our own domain: nothing else on this machine talks to these topics.
-        let domain = 1 + std::process::id() % 200;
-        std::env::set_var("ROS_DOMAIN_ID", domain.to_string());
+        let _one_at_a_time = live_test_guard();
 
         let params = common::repo().join("config/redline.yaml");
         let child = Command::new(env!("CARGO_BIN_EXE_redline_node"))
@@ -363,6 +375,75 @@ mod live {
         got.diagnostics.len(),
         got.alarms.iter().map(|s| s.level).collect::<Vec<_>>()
     );
+    }
+
+    /// `ros2 launch redline redline.launch.py namespace:=…` against the installed package:
+    /// the node comes up under the namespace (its latched alarm on `/<ns>/redline/alarm`,
+    /// `hardware_id` = its full name) and Ctrl-C stops it cleanly. Needs the package installed
+    /// by colcon and sourced; SKIPPED otherwise.
+    #[test]
+    fn ros2_launch_starts_the_installed_node_in_its_namespace() {
+        if std::env::var_os("AMENT_PREFIX_PATH").is_none() {
+            eprintln!("SKIPPED: ROS 2 not sourced (AMENT_PREFIX_PATH unset)");
+            return;
+        }
+        let installed = Command::new("ros2")
+            .args(["pkg", "prefix", "redline"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !installed {
+            eprintln!(
+                "SKIPPED: redline is not installed in the sourced workspace \
+                 (colcon build --packages-select redline --cargo-args --release --features ros2)"
+            );
+            return;
+        }
+        let _one_at_a_time = live_test_guard();
+        use std::os::unix::process::CommandExt;
+        let launch = Command::new("ros2")
+            .args([
+                "launch",
+                "redline",
+                "redline.launch.py",
+                "namespace:=launch_test",
+                "image_topic:=/launch_test/camera/image_raw/compressed",
+            ])
+            .process_group(0)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start ros2 launch");
+        let mut launch = NodeProcess(Some(launch));
+
+        let ctx = r2r::Context::create().expect("ros context");
+        let mut node = r2r::Node::create(ctx, "redline_launch_test", "").expect("test node");
+        let mut alarms = node
+            .subscribe::<DiagnosticStatus>(
+                "/launch_test/redline/alarm",
+                QosProfile::default().keep_last(1).transient_local(),
+            )
+            .expect("subscribe alarm");
+        let mut alarm = None;
+        let start = Instant::now();
+        while alarm.is_none() && start.elapsed() < Duration::from_secs(60) {
+            if let Some(exited) = launch.exited() {
+                panic!("ros2 launch exited before the node was ready: {exited}");
+            }
+            node.spin_once(Duration::from_millis(50));
+            drain(&mut alarms, |status| alarm = Some(status));
+        }
+        let alarm = alarm.expect("no latched alarm on /launch_test/redline/alarm within 60 s");
+        assert_eq!(alarm.hardware_id, "/launch_test/redline", "{alarm:?}");
+
+        // Ctrl-C on the launch: it forwards SIGINT to the node, which stops cleanly.
+        let child = launch.0.take().expect("launch running");
+        // SAFETY: kill(2) on the process group we created for the launch.
+        unsafe { libc::kill(-(child.id() as i32), libc::SIGINT) };
+        let output = child.wait_with_output().expect("launch exits");
+        let log = String::from_utf8_lossy(&output.stdout).to_string()
+            + &String::from_utf8_lossy(&output.stderr);
+        assert!(log.contains("redline node stopped"), "{log}");
+        assert!(log.contains("process has finished cleanly"), "{log}");
     }
 }
 
