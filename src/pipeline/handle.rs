@@ -136,11 +136,15 @@ where
     rt: RtReport,
 }
 
+/// Spawns the thread of one stage: named `redline-<stage>`, pinned and prioritised per
+/// `pipeline.stages[stage]` (the grant is sent on `grants`), running `body` over the stage's
+/// worker and a fresh histogram, and handing both back when the body returns.
 fn spawn_stage<W: Send + 'static>(
     stage: Stage,
     settings: &PipelineConfig,
     grants: &channel::Sender<ThreadGrant>,
-    body: impl FnOnce() -> (W, LatencyHistogram) + Send + 'static,
+    mut worker: W,
+    body: impl FnOnce(&mut W, &mut LatencyHistogram) + Send + 'static,
 ) -> Result<Joined<W>, PipelineError> {
     let thread_config = settings.stages[stage.index()];
     let grants = grants.clone();
@@ -149,7 +153,9 @@ fn spawn_stage<W: Send + 'static>(
         .spawn(move || {
             let _ = grants.send(rt::setup_current_thread(stage, &thread_config));
             drop(grants);
-            body()
+            let mut hist = LatencyHistogram::new();
+            body(&mut worker, &mut hist);
+            (worker, hist)
         })
         .map_err(|source| PipelineError::Spawn {
             stage: stage.name(),
@@ -203,65 +209,39 @@ where
         let (publish_tx, publish_rx) = channel::bounded(cap);
         let (grants_tx, grants_rx) = channel::bounded(Stage::COUNT);
         let StageSet {
-            mut ingest,
-            mut preprocess,
-            mut infer,
-            mut decode,
-            mut publish,
+            ingest,
+            preprocess,
+            infer,
+            decode,
+            publish,
         } = stages;
         let cfg = &settings.pipeline;
         let started = (|| {
             let (sh, slot) = (Arc::clone(&shared), Arc::clone(&pre_slot));
-            let t_ingest = spawn_stage(Stage::Ingest, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::ingest_loop(&sh, &ingress_parker, &mut ingest, &slot, &mut hist);
-                (ingest, hist)
+            let t_ingest = spawn_stage(Stage::Ingest, cfg, &grants_tx, ingest, move |w, hist| {
+                workers::ingest_loop(&sh, &ingress_parker, w, &slot, hist)
             })?;
             let (sh, slot) = (Arc::clone(&shared), Arc::clone(&pre_slot));
-            let t_pre = spawn_stage(Stage::Preprocess, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::preprocess_loop(
-                    &sh,
-                    &slot,
-                    &pre_parker,
-                    &mut preprocess,
-                    infer_tx,
-                    &mut hist,
-                );
-                (preprocess, hist)
+            let t_pre = spawn_stage(
+                Stage::Preprocess,
+                cfg,
+                &grants_tx,
+                preprocess,
+                move |w, hist| workers::preprocess_loop(&sh, &slot, &pre_parker, w, infer_tx, hist),
+            )?;
+            let sh = Arc::clone(&shared);
+            let t_infer = spawn_stage(Stage::Infer, cfg, &grants_tx, infer, move |w, hist| {
+                workers::process_loop(Stage::Infer, &sh, infer_rx, w, decode_tx, hist)
             })?;
             let sh = Arc::clone(&shared);
-            let t_infer = spawn_stage(Stage::Infer, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::process_loop(
-                    Stage::Infer,
-                    &sh,
-                    infer_rx,
-                    &mut infer,
-                    decode_tx,
-                    &mut hist,
-                );
-                (infer, hist)
+            let t_decode = spawn_stage(Stage::Decode, cfg, &grants_tx, decode, move |w, hist| {
+                workers::process_loop(Stage::Decode, &sh, decode_rx, w, publish_tx, hist)
             })?;
             let sh = Arc::clone(&shared);
-            let t_decode = spawn_stage(Stage::Decode, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::process_loop(
-                    Stage::Decode,
-                    &sh,
-                    decode_rx,
-                    &mut decode,
-                    publish_tx,
-                    &mut hist,
-                );
-                (decode, hist)
-            })?;
-            let sh = Arc::clone(&shared);
-            let t_publish = spawn_stage(Stage::Publish, cfg, &grants_tx, move || {
-                let mut hist = LatencyHistogram::new();
-                workers::publish_loop(&sh, publish_rx, &mut publish, &mut hist);
-                (publish, hist)
-            })?;
+            let t_publish =
+                spawn_stage(Stage::Publish, cfg, &grants_tx, publish, move |w, hist| {
+                    workers::publish_loop(&sh, publish_rx, w, hist)
+                })?;
             Ok(StageThreads {
                 ingest: t_ingest,
                 preprocess: t_pre,

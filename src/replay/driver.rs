@@ -24,6 +24,7 @@ use super::fault::engine_faults;
 use super::options::ReplayOptions;
 use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::report_builder::{build_report, RunFacts};
+use super::running::RunningPipeline;
 use super::schedule::{Delivery, Pacing, Schedule};
 use super::sink::ReplaySink;
 
@@ -256,17 +257,7 @@ fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
 }
 
 /// Sleep until `when`, keeping diagnostics flowing.
-fn sleep_until<I, P, N, D, S>(
-    when: Instant,
-    pipeline: &Pipeline<I, P, N, D, S>,
-    diag: &mut DiagnosticsRecorder,
-) where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
+fn sleep_until(when: Instant, pipeline: &impl RunningPipeline, diag: &mut DiagnosticsRecorder) {
     loop {
         let now = Instant::now();
         if now >= when {
@@ -278,31 +269,15 @@ fn sleep_until<I, P, N, D, S>(
 }
 
 /// Max speed: submit the next frame once fewer than two are in flight (pipelined, not flooded).
-fn wait_for_room<I, P, N, D, S>(pipeline: &Pipeline<I, P, N, D, S>)
-where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
-    while pipeline.accounting().in_flight >= 2 {
+fn wait_for_room(pipeline: &impl RunningPipeline) {
+    while pipeline.in_flight() >= 2 {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
 
-fn wait_until_drained<I, P, N, D, S>(
-    pipeline: &Pipeline<I, P, N, D, S>,
-    diag: &mut DiagnosticsRecorder,
-) where
-    I: crate::pipeline::IngestStage,
-    P: crate::pipeline::ProcessStage<I::Frame>,
-    N: crate::pipeline::ProcessStage<P::Output>,
-    D: crate::pipeline::ProcessStage<N::Output>,
-    S: crate::pipeline::PublishStage<D::Output>,
-{
+fn wait_until_drained(pipeline: &impl RunningPipeline, diag: &mut DiagnosticsRecorder) {
     let until = Instant::now() + DRAIN_TIMEOUT;
-    while pipeline.accounting().in_flight > 0 && Instant::now() < until {
+    while pipeline.in_flight() > 0 && Instant::now() < until {
         diag.poll(pipeline);
         std::thread::sleep(Duration::from_millis(2));
     }
@@ -341,20 +316,13 @@ impl DiagnosticsRecorder {
         }
     }
 
-    fn poll<I, P, N, D, S>(&mut self, pipeline: &Pipeline<I, P, N, D, S>)
-    where
-        I: crate::pipeline::IngestStage,
-        P: crate::pipeline::ProcessStage<I::Frame>,
-        N: crate::pipeline::ProcessStage<P::Output>,
-        D: crate::pipeline::ProcessStage<N::Output>,
-        S: crate::pipeline::PublishStage<D::Output>,
-    {
-        let live: Vec<Transition> = pipeline.transitions().try_iter().collect();
+    fn poll(&mut self, pipeline: &impl RunningPipeline) {
+        let live: Vec<Transition> = pipeline.live_transitions().try_iter().collect();
         let transitioned = !live.is_empty();
         self.drain(&live);
         let due = self.last.is_none_or(|t| t.elapsed() >= self.period);
         if due || transitioned {
-            self.emit_diagnostics(&pipeline.snapshot());
+            self.emit_diagnostics(&pipeline.monitor_snapshot());
         }
     }
 

@@ -7,6 +7,7 @@ pub mod fault;
 mod options;
 mod output;
 mod report_builder;
+mod running;
 pub mod schedule;
 mod sink;
 
