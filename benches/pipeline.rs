@@ -19,43 +19,19 @@ use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, criterion_main, Criterion};
 
-use redline::config::{DeadlineConfig, MonitorConfig, PipelineConfig, StageThreadConfig};
+#[path = "../tests/pipeline_support.rs"]
+mod pipeline_support;
+
 use redline::deadline::{Clock, LatencyHistogram, SystemClock};
-use redline::error::{FrameError, Stage};
+use redline::error::FrameError;
 use redline::frame::Stamp;
 use redline::pipeline::{
     FnStage, FrameHeader, FrameMeta, IngestStage, Pipeline, PipelineSettings, StageSet,
 };
 
+/// The pipeline settings of the integration tests, with a budget no hop can miss.
 fn settings() -> PipelineSettings {
-    PipelineSettings {
-        deadline: DeadlineConfig {
-            budget_ms: 10_000.0,
-            stage_budget_ms: [None; Stage::COUNT],
-            predictive: true,
-            cost_percentile: 99.0,
-            max_future_ms: 50.0,
-            max_age_ms: 10_000.0,
-        },
-        monitor: MonitorConfig {
-            warn_consecutive_misses: 2,
-            error_consecutive_misses: 5,
-            window_frames: 50,
-            warn_miss_ratio: 0.05,
-            error_miss_ratio: 0.2,
-            recover_after_on_time: 10,
-            sensor_timeout_ms: 60_000.0,
-            output_timeout_ms: 60_000.0,
-            diagnostics_period_ms: 1000.0,
-        },
-        pipeline: PipelineConfig {
-            frame_pool_size: 4,
-            tensor_pool_size: 3,
-            channel_capacity: 2,
-            stages: [StageThreadConfig::default(); Stage::COUNT],
-            lock_memory: false,
-        },
-    }
+    pipeline_support::settings(10_000.0)
 }
 
 struct StampOnly;
