@@ -1,9 +1,11 @@
 //! Helpers shared by integration tests: where the shared test data lives, damaging a copy of
 //! it (truncation); the counting
-//! allocator ([`alloc`]) and waiting for a pipeline to settle ([`settle`]) in submodules.
+//! allocator ([`alloc`]), decoder fixtures ([`decoding`]) and waiting for a pipeline to settle
+//! ([`settle`]) in submodules.
 #![allow(dead_code)]
 
 pub mod alloc;
+pub mod decoding;
 pub mod settle;
 
 use std::path::PathBuf;
