@@ -16,10 +16,21 @@ impl Candidate {
     }
 }
 
-/// Keep a candidate whose score passes `threshold`, while the preallocated `out` has room
-/// (a full buffer keeps the candidates found first and never grows).
-pub(super) fn keep_if_passing(out: &mut Vec<Candidate>, threshold: f32, candidate: Candidate) {
-    if candidate.score > threshold && out.len() < out.capacity() {
-        out.push(candidate);
+/// Keep the candidate `(class, score, bbox)` when its score passes `threshold`, while the
+/// preallocated `out` has room (a full buffer keeps the candidates found first and never
+/// grows).
+pub(super) fn keep_if_passing(
+    out: &mut Vec<Candidate>,
+    threshold: f32,
+    class: usize,
+    score: f32,
+    bbox: [f32; 4],
+) {
+    if score > threshold && out.len() < out.capacity() {
+        out.push(Candidate {
+            class_id: class as u32,
+            score,
+            bbox,
+        });
     }
 }

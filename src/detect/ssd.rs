@@ -35,15 +35,7 @@ pub fn collect(
         };
         let bbox = [x1 * w, y1 * h, x2 * w, y2 * h];
         for (c, &score) in s.iter().enumerate().skip(first) {
-            keep_if_passing(
-                out,
-                p.score_threshold,
-                Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                },
-            );
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)

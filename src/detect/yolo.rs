@@ -61,15 +61,7 @@ pub fn collect_yolox(
         let bbox = [cx - w * 0.5, cy - h * 0.5, cx + w * 0.5, cy + h * 0.5];
         for (c, cls) in r[5..].iter().enumerate() {
             let score = obj * cls;
-            keep_if_passing(
-                out,
-                p.score_threshold,
-                Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                },
-            );
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)
@@ -97,15 +89,7 @@ pub fn collect_yolov8(
         let bbox = [cx - w * 0.5, cy - h * 0.5, cx + w * 0.5, cy + h * 0.5];
         for c in 0..p.classes {
             let score = at(4 + c, a);
-            keep_if_passing(
-                out,
-                p.score_threshold,
-                Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                },
-            );
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)
