@@ -152,13 +152,7 @@ fn truncated_mcap_yields_the_frames_before_the_damage_then_an_error() {
     let bag_dir = tmp.path().join("cut");
     copy_dir(&dir, &bag_dir);
     let file = bag_dir.join("vtest_jpeg_mcap.mcap");
-    let len = std::fs::metadata(&file).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
+    common::truncate_to_half(&file);
     let bag = Bag::open(&bag_dir).unwrap();
     let mut ok = 0;
     let mut errors = Vec::new();

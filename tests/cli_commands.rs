@@ -4,10 +4,21 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output};
 
 fn redline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_redline"))
+}
+
+/// Run the command and assert it succeeded (showing its stderr otherwise).
+fn run_ok(command: &mut Command) -> Output {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 fn shared() -> PathBuf {
@@ -24,17 +35,7 @@ fn detect_json_finds_the_person() {
         );
         return;
     }
-    let out = redline()
-        .arg("detect")
-        .arg(&image)
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = run_ok(redline().arg("detect").arg(&image).arg("--json"));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let dets = v.as_array().unwrap();
     assert_eq!(dets.len(), 1, "{v}");
@@ -54,13 +55,8 @@ fn detect_json_finds_the_person() {
 
 #[test]
 fn check_reports_the_contract() {
-    let out = redline().arg("check").output().unwrap();
+    let out = run_ok(redline().arg("check"));
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     assert!(text.contains("\"boxes:0\" [1, 1917, 4]"), "{text}");
     assert!(text.contains("\"images:0\" [1, 3, 300, 300]"), "{text}");
 }
@@ -94,24 +90,19 @@ fn check_fails_on_a_contract_mismatch() {
 
 #[test]
 fn bench_preprocess_prints_json() {
-    let out = redline()
-        .args([
-            "bench",
-            "preprocess",
-            "--width",
-            "64",
-            "--height",
-            "48",
-            "--encoding",
-            "bgr8",
-        ])
-        .args(["--iters", "5", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = run_ok(
+        redline()
+            .args([
+                "bench",
+                "preprocess",
+                "--width",
+                "64",
+                "--height",
+                "48",
+                "--encoding",
+                "bgr8",
+            ])
+            .args(["--iters", "5", "--json"]),
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v["median_ns"].as_u64().unwrap() > 0);

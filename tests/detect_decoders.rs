@@ -1,35 +1,14 @@
 //! Decoders on hand-built output tensors with known boxes: grid math, thresholds, NMS
 //! (per-class and agnostic), top-k, inverse letterbox, and the non-finite policy.
 
+mod common;
+
+use common::decoding::{params, spec};
 use redline::config::ModelFamily;
-use redline::detect::{iou, DecodeParams, Decoder};
+use redline::detect::{iou, Decoder};
 use redline::error::{BadInputKind, FrameError};
 use redline::frame::LetterboxTransform;
-use redline::infer::{ElementType, OutputBuffers, TensorSpec};
-
-fn spec(shape: &[usize]) -> TensorSpec {
-    TensorSpec {
-        name: "out".into(),
-        shape: shape.to_vec(),
-        element: ElementType::F32,
-    }
-}
-
-fn params(family: ModelFamily, classes: usize, anchors: usize, w: u32, h: u32) -> DecodeParams {
-    DecodeParams {
-        family,
-        classes,
-        anchors,
-        input_width: w,
-        input_height: h,
-        score_threshold: 0.3,
-        nms_iou: 0.45,
-        class_agnostic_nms: false,
-        top_k: 100,
-        ssd_boxes_yxyx: true,
-        ssd_background_column: true,
-    }
-}
+use redline::infer::OutputBuffers;
 
 fn close(a: [f32; 4], b: [f32; 4]) -> bool {
     a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-3)

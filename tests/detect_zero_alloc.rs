@@ -4,10 +4,11 @@
 
 mod common;
 
+use common::decoding::spec;
 use redline::config::ModelFamily;
 use redline::detect::{DecodeParams, Decoder};
 use redline::frame::LetterboxTransform;
-use redline::infer::{ElementType, OutputBuffers, TensorSpec};
+use redline::infer::OutputBuffers;
 
 #[global_allocator]
 static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocator;
@@ -17,28 +18,8 @@ fn armed<T>(f: impl FnOnce() -> T) -> (T, usize) {
     (out, n as usize)
 }
 
-fn spec(shape: &[usize]) -> TensorSpec {
-    TensorSpec {
-        name: "out".into(),
-        shape: shape.to_vec(),
-        element: ElementType::F32,
-    }
-}
-
 fn params(family: ModelFamily, classes: usize, anchors: usize, size: u32) -> DecodeParams {
-    DecodeParams {
-        family,
-        classes,
-        anchors,
-        input_width: size,
-        input_height: size,
-        score_threshold: 0.3,
-        nms_iou: 0.45,
-        class_agnostic_nms: false,
-        top_k: 100,
-        ssd_boxes_yxyx: true,
-        ssd_background_column: true,
-    }
+    common::decoding::params(family, classes, anchors, size, size)
 }
 
 #[test]

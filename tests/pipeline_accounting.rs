@@ -38,47 +38,34 @@ struct Scenario {
     seed: u64,
 }
 
-fn scenario() -> impl Strategy<Value = Scenario> {
-    (
-        1500u64..2500,
-        0.2f64..5.0,
-        [0u64..150, 0u64..150, 0u64..300, 0u64..100],
-        20u64..250,
-        2usize..5,
-        1usize..4,
-        1usize..4,
-        5u64..200,
-        5u64..200,
-        any::<bool>(),
-        any::<u64>(),
-    )
-        .prop_map(
-            |(
-                frames,
-                budget_ms,
-                max_delay_us,
-                gap_us,
-                frame_pool,
-                tensor_pool,
-                channel_capacity,
-                bad_every,
-                engine_error_every,
-                predictive,
-                seed,
-            )| Scenario {
-                frames,
-                budget_ms,
-                max_delay_us,
-                gap_us,
-                frame_pool,
-                tensor_pool,
-                channel_capacity,
-                bad_every,
-                engine_error_every,
-                predictive,
-                seed,
-            },
-        )
+prop_compose! {
+    fn scenario()(
+        frames in 1500u64..2500,
+        budget_ms in 0.2f64..5.0,
+        max_delay_us in [0u64..150, 0u64..150, 0u64..300, 0u64..100],
+        gap_us in 20u64..250,
+        frame_pool in 2usize..5,
+        tensor_pool in 1usize..4,
+        channel_capacity in 1usize..4,
+        bad_every in 5u64..200,
+        engine_error_every in 5u64..200,
+        predictive in any::<bool>(),
+        seed in any::<u64>(),
+    ) -> Scenario {
+        Scenario {
+            frames,
+            budget_ms,
+            max_delay_us,
+            gap_us,
+            frame_pool,
+            tensor_pool,
+            channel_capacity,
+            bad_every,
+            engine_error_every,
+            predictive,
+            seed,
+        }
+    }
 }
 
 fn run(sc: &Scenario) {

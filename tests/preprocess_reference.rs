@@ -20,16 +20,6 @@ const LIMITS: ImageLimits = ImageLimits {
     max_height: 4096,
 };
 
-const ENCODINGS: [PixelEncoding; 7] = [
-    PixelEncoding::Rgb8,
-    PixelEncoding::Bgr8,
-    PixelEncoding::Rgba8,
-    PixelEncoding::Bgra8,
-    PixelEncoding::Mono8,
-    PixelEncoding::Uyvy,
-    PixelEncoding::Yuyv,
-];
-
 fn spec(w: u32, h: u32, resize: ResizeMode, anchor: LetterboxAnchor) -> PreprocessSpec {
     PreprocessSpec {
         width: w,
@@ -228,7 +218,7 @@ fn every_encoding_layout_dtype_order_and_fit_matches_the_reference() {
         (ResizeMode::Stretch, LetterboxAnchor::TopLeft),
     ];
     let mut seed = 1;
-    for enc in ENCODINGS {
+    for enc in PixelEncoding::ALL {
         for (resize, anchor) in fits {
             for layout in [TensorLayout::Nchw, TensorLayout::Nhwc] {
                 for dtype in [TensorDType::F32, TensorDType::F16] {
@@ -246,7 +236,7 @@ fn every_encoding_layout_dtype_order_and_fit_matches_the_reference() {
 
 #[test]
 fn odd_and_tiny_sizes_match_the_reference() {
-    for enc in ENCODINGS {
+    for enc in PixelEncoding::ALL {
         for (w, h) in [(1, 1), (3, 7), (7, 3), (2, 1)] {
             for resize in [ResizeMode::Letterbox, ResizeMode::Stretch] {
                 check(
@@ -357,14 +347,14 @@ proptest! {
         if nhwc {
             s.layout = TensorLayout::Nhwc;
         }
-        check(w, h, ENCODINGS[enc], padding, s, seed);
+        check(w, h, PixelEncoding::ALL[enc], padding, s, seed);
     }
 }
 
 #[test]
 fn exact_odd_downscale_takes_the_point_sampling_path_and_matches() {
     // 45×27 → 15×9 is an exact 3× downscale: every weight is zero (the 1920×1080 → 640×360 case).
-    for enc in ENCODINGS {
+    for enc in PixelEncoding::ALL {
         for layout in [TensorLayout::Nchw, TensorLayout::Nhwc] {
             let mut s = spec(15, 15, ResizeMode::Letterbox, LetterboxAnchor::Center);
             s.layout = layout;

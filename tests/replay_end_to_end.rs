@@ -172,13 +172,7 @@ fn truncated_bag_gives_a_partial_report_and_an_error() {
         std::fs::copy(sample_bag().join(name), bag.join(name)).unwrap();
     }
     let file = bag.join("sample.mcap");
-    let len = std::fs::metadata(&file).unwrap().len();
-    std::fs::OpenOptions::new()
-        .write(true)
-        .open(&file)
-        .unwrap()
-        .set_len(len / 2)
-        .unwrap();
+    common::truncate_to_half(&file);
     let r = replay(&bag, test_config(), &[], &tmp.path().join("out"));
     assert_accounting_and_no_late_results(&r);
     assert!(

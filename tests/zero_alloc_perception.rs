@@ -153,13 +153,7 @@ fn real_stages_allocate_nothing_per_frame() {
             m[8..12].copy_from_slice(&nanosec.to_le_bytes());
             pipeline.submit(Message(m));
             submitted += 1;
-            loop {
-                let a = pipeline.accounting();
-                if a.in_flight == 0 && a.received == submitted {
-                    break;
-                }
-                std::thread::yield_now();
-            }
+            common::settle::wait_until_settled(submitted, || pipeline.accounting());
         }
     };
     run(50);

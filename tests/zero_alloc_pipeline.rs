@@ -58,13 +58,7 @@ fn steady_state_frames_allocate_nothing() {
             pipeline.submit(message_now(&*clock, submitted));
             submitted += 1;
             // Wait for the frame to leave the pipeline so none is superseded.
-            loop {
-                let a = pipeline.accounting();
-                if a.in_flight == 0 && a.received == submitted {
-                    break;
-                }
-                std::thread::yield_now();
-            }
+            common::settle::wait_until_settled(submitted, || pipeline.accounting());
         }
     };
     run(300); // warm-up: thread-local caches, channel wakers, tracing call sites

@@ -17,16 +17,6 @@ fn allocations_in(f: impl FnOnce()) -> usize {
     common::alloc::on_this_thread(f).1 as usize
 }
 
-const ENCODINGS: [PixelEncoding; 7] = [
-    PixelEncoding::Rgb8,
-    PixelEncoding::Bgr8,
-    PixelEncoding::Rgba8,
-    PixelEncoding::Bgra8,
-    PixelEncoding::Mono8,
-    PixelEncoding::Uyvy,
-    PixelEncoding::Yuyv,
-];
-
 fn spec(layout: TensorLayout, dtype: TensorDType) -> PreprocessSpec {
     PreprocessSpec {
         width: 64,
@@ -56,7 +46,7 @@ fn the_fused_pass_allocates_nothing_in_steady_state() {
     for layout in [TensorLayout::Nchw, TensorLayout::Nhwc] {
         for dtype in [TensorDType::F32, TensorDType::F16] {
             let mut pre = Preprocessor::new(spec(layout, dtype));
-            for enc in ENCODINGS {
+            for enc in PixelEncoding::ALL {
                 let views: Vec<ImageView<'_>> = sizes
                     .iter()
                     .map(|&(w, h)| {

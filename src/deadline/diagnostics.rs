@@ -118,17 +118,11 @@ mod tests {
     use crate::deadline::monitor::{Outcome, SafetyMonitor};
     use crate::error::DropReason;
 
+    /// The monitor tests' thresholds, with output silence out of the way.
     fn config() -> MonitorConfig {
         MonitorConfig {
-            warn_consecutive_misses: 2,
-            error_consecutive_misses: 4,
-            window_frames: 10,
-            warn_miss_ratio: 0.3,
-            error_miss_ratio: 0.5,
-            recover_after_on_time: 3,
-            sensor_timeout_ms: 500.0,
             output_timeout_ms: 100_000.0,
-            diagnostics_period_ms: 1000.0,
+            ..crate::deadline::monitor::tests::config()
         }
     }
 

@@ -307,10 +307,12 @@ impl MonitorSnapshot {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn config() -> MonitorConfig {
+    /// Small thresholds so a handful of frames walks every transition (shared with the
+    /// diagnostics tests).
+    pub(crate) fn config() -> MonitorConfig {
         MonitorConfig {
             warn_consecutive_misses: 2,
             error_consecutive_misses: 4,

@@ -2,6 +2,7 @@
 //! `ymin, xmin, ymax, xmax`), scores `[1, N, C]` (optionally with a background column 0).
 //! Boxes are scaled to network-input pixels so the same letterbox inverse applies.
 
+use super::candidate::keep_if_passing;
 use super::{Candidate, DecodeParams};
 use crate::error::FrameError;
 
@@ -34,13 +35,7 @@ pub fn collect(
         };
         let bbox = [x1 * w, y1 * h, x2 * w, y2 * h];
         for (c, &score) in s.iter().enumerate().skip(first) {
-            if score > p.score_threshold && out.len() < out.capacity() {
-                out.push(Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                });
-            }
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)

@@ -2,6 +2,7 @@
 //! cx, cy, w, h in network pixels) candidate extraction. One candidate per (anchor, class)
 //! whose score passes the threshold.
 
+use super::candidate::keep_if_passing;
 use super::{Candidate, DecodeParams};
 use crate::error::FrameError;
 
@@ -60,13 +61,7 @@ pub fn collect_yolox(
         let bbox = [cx - w * 0.5, cy - h * 0.5, cx + w * 0.5, cy + h * 0.5];
         for (c, cls) in r[5..].iter().enumerate() {
             let score = obj * cls;
-            if score > p.score_threshold && out.len() < out.capacity() {
-                out.push(Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                });
-            }
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)
@@ -94,13 +89,7 @@ pub fn collect_yolov8(
         let bbox = [cx - w * 0.5, cy - h * 0.5, cx + w * 0.5, cy + h * 0.5];
         for c in 0..p.classes {
             let score = at(4 + c, a);
-            if score > p.score_threshold && out.len() < out.capacity() {
-                out.push(Candidate {
-                    class_id: c as u32,
-                    score,
-                    bbox,
-                });
-            }
+            keep_if_passing(out, p.score_threshold, c, score, bbox);
         }
     }
     Ok(non_finite)

@@ -22,6 +22,17 @@ pub enum PixelEncoding {
 }
 
 impl PixelEncoding {
+    /// Every supported encoding.
+    pub const ALL: [Self; 7] = [
+        Self::Rgb8,
+        Self::Bgr8,
+        Self::Rgba8,
+        Self::Bgra8,
+        Self::Mono8,
+        Self::Uyvy,
+        Self::Yuyv,
+    ];
+
     /// Parse a `sensor_msgs/Image.encoding` string.
     pub fn parse(encoding: &str) -> Option<Self> {
         Some(match encoding {
@@ -183,6 +194,13 @@ mod tests {
         max_width: 4096,
         max_height: 4096,
     };
+
+    #[test]
+    fn every_encoding_parses_back_from_its_name() {
+        for encoding in PixelEncoding::ALL {
+            assert_eq!(PixelEncoding::parse(encoding.name()), Some(encoding));
+        }
+    }
 
     #[test]
     fn accepts_padded_rows_and_missing_trailing_padding() {

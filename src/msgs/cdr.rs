@@ -113,16 +113,7 @@ impl<'a> CdrReader<'a> {
     /// A string, borrowed (without its NUL).
     pub fn string(&mut self, field: &'static str) -> Result<&'a str, CdrError> {
         let at = self.offset();
-        let len = self.u32(field)? as usize;
-        if len > self.remaining() {
-            return Err(CdrError::LengthTooLarge {
-                field,
-                offset: at,
-                len: len as u64,
-                remaining: self.remaining(),
-            });
-        }
-        let bytes = self.take(len, field)?;
+        let bytes = self.byte_sequence(field)?;
         let text = match bytes.split_last() {
             Some((0, text)) => text,
             // ROS writers always include the NUL; an empty string is length 1.

@@ -1,8 +1,13 @@
-//! Helpers shared by integration tests: where the shared test data lives.
+//! Helpers shared by integration tests: where the shared test data lives, damaging a copy of
+//! it (truncation); the counting
+//! allocator ([`alloc`]), decoder fixtures ([`decoding`]) and waiting for a pipeline to settle
+//! ([`settle`]) in submodules.
 #![allow(dead_code)]
 
 pub mod alloc;
+pub mod decoding;
 pub mod photos;
+pub mod settle;
 
 use std::path::PathBuf;
 
@@ -30,4 +35,15 @@ pub fn shared(rel: &str) -> Option<PathBuf> {
 /// The repository root.
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Cut a file to half its length, as a recording interrupted mid-write leaves it.
+pub fn truncate_to_half(file: &std::path::Path) {
+    let len = std::fs::metadata(file).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(file)
+        .unwrap()
+        .set_len(len / 2)
+        .unwrap();
 }
