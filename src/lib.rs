@@ -27,6 +27,7 @@
 //!   deadlines and [`report`] writes JSON/HTML reports. `ros` (feature `ros2`) is the node.
 
 pub mod bag;
+pub mod bench;
 pub mod config;
 pub mod deadline;
 pub mod detect;

@@ -44,6 +44,7 @@ fn replay(bag: &Path, config: Config, faults: &[&str], out: &Path) -> ReplayRepo
         config_origin: "test".into(),
         out_dir: out.to_path_buf(),
         cameras: Vec::new(),
+        clock: redline::replay::ReplayClock::Wall,
         pacing: Pacing::Recorded,
         faults: faults
             .iter()

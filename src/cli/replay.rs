@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use anyhow::{bail, Context};
 use clap::Args;
 
-use redline::replay::{self, FaultSpec, Gates, Pacing, ReplayOptions};
+use redline::replay::{self, FaultSpec, Gates, Pacing, ReplayClock, ReplayOptions};
 use redline::report::render_summary;
 use redline::Config;
 
@@ -45,9 +45,27 @@ pub struct ReplayArgs {
     /// Fail when the end-to-end p99 latency exceeds Y milliseconds.
     #[arg(long, value_name = "Y")]
     gate_p99_ms: Option<f64>,
+    /// Which clock runs the replay: `wall` (the stage threads on the system clock) or `virtual`
+    /// (time advanced by the cost model in `virtual_clock`, or by --costs-from: the same bag,
+    /// config and seed give the same report.json on any machine).
+    #[arg(long, value_enum, default_value_t = ClockArg::Wall)]
+    clock: ClockArg,
+    /// With --clock virtual: the seed of the cost draws (default: virtual_clock.seed).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// With --clock virtual: take each stage's cost distribution from an earlier report.json.
+    #[arg(long, value_name = "REPORT_JSON")]
+    costs_from: Option<PathBuf>,
     /// No progress bar (it is also off when stderr is not a terminal).
     #[arg(long)]
     no_progress: bool,
+}
+
+/// `--clock`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum ClockArg {
+    Wall,
+    Virtual,
 }
 
 impl ReplayArgs {
@@ -87,6 +105,20 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
             }
         }
     }
+    let clock = match (args.clock, &args.costs_from) {
+        (ClockArg::Wall, None) if args.seed.is_some() => bail!("--seed needs --clock virtual"),
+        (ClockArg::Wall, None) => ReplayClock::Wall,
+        (ClockArg::Wall, Some(_)) => bail!("--costs-from needs --clock virtual"),
+        (ClockArg::Virtual, None) => ReplayClock::Virtual(Box::new(
+            replay::virtual_costs::costs_from_config(&config, args.seed),
+        )),
+        (ClockArg::Virtual, Some(report)) => {
+            ReplayClock::Virtual(Box::new(replay::virtual_costs::costs_from_report(
+                report,
+                args.seed.unwrap_or(config.virtual_clock.seed),
+            )?))
+        }
+    };
     let bag = args.bag.unwrap_or_else(sample_bag);
     let opts = ReplayOptions {
         bag: bag.clone(),
@@ -95,6 +127,7 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
         out_dir: args.out,
         cameras: args.topic.into_iter().chain(args.cameras).collect(),
         pacing,
+        clock,
         faults,
         gates: Gates {
             max_miss_ratio: args.gate_miss_ratio,

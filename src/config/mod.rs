@@ -18,6 +18,7 @@ mod cameras;
 mod model;
 mod reader;
 mod sections;
+mod virtual_clock;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -36,6 +37,7 @@ pub use sections::{
     DeadlineConfig, ImageTransport, InputConfig, MonitorConfig, OutputConfig, PipelineConfig,
     StageThreadConfig,
 };
+pub use virtual_clock::{CostSpec, CostSpecError, Jitter, VirtualClockConfig};
 
 use reader::{Issues, Section};
 
@@ -53,6 +55,8 @@ pub struct Config {
     /// The cameras served (one, from `input`, when there is no `cameras` section).
     pub cameras: CamerasConfig,
     pub batching: BatchingConfig,
+    /// The cost model of deterministic replays (`--clock virtual`).
+    pub virtual_clock: VirtualClockConfig,
 }
 
 /// One problem in a config: where, what was there, and what was expected.
@@ -210,6 +214,7 @@ impl Config {
             &input,
         );
         let batching = BatchingConfig::read(&root.section("batching"));
+        let virtual_clock = VirtualClockConfig::read(&root.section("virtual_clock"));
         if !cameras.from_input {
             for (key, topic) in [
                 ("detections_topic", &output.detections_topic),
@@ -237,6 +242,7 @@ impl Config {
                 output,
                 cameras,
                 batching,
+                virtual_clock,
             })
         } else {
             Err(ConfigError {

@@ -10,9 +10,10 @@ use std::time::Duration;
 use crossbeam::channel::Sender;
 use crossbeam::sync::Parker;
 
+use crate::deadline::cost::MIN_COST_SAMPLES;
 use crate::deadline::{LatencyHistogram, MonoTime};
 use crate::error::{DropReason, Stage};
-use crate::frame::Pool;
+use crate::frame::{Lease, Pool};
 use crate::pipeline::former::{BatchFormer, Candidate, Decision, Plan};
 use crate::pipeline::inflight::{InFlight, InFlightBatch, Rows};
 use crate::pipeline::rules::guarded;
@@ -22,6 +23,25 @@ use crate::pipeline::stage::BatchStage;
 
 /// How long the engine thread sleeps when nothing is ready (a guard: arrivals wake it).
 const IDLE_PARK: Duration = Duration::from_millis(20);
+
+/// One engine run, done but not yet accounted: its rows and what the engine returned.
+pub(crate) struct Ran<B> {
+    pub(crate) rows: Lease<Rows>,
+    pub(crate) result: Result<B, DropReason>,
+    probe: bool,
+}
+
+impl<B> Ran<B> {
+    /// Rows in the run.
+    pub(crate) fn rows(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// The frames of the run, in row order.
+    pub(crate) fn metas(&self) -> &[crate::pipeline::FrameMeta] {
+        &self.rows.metas
+    }
+}
 
 /// The engine thread's state between decisions (preallocated at start-up).
 pub(crate) struct EngineState<In> {
@@ -72,7 +92,11 @@ impl<In> EngineState<In> {
         c: usize,
         item: InFlight<In>,
     ) {
-        former.on_ready(item.meta.camera, item.meta.handoff);
+        former.on_ready(
+            item.meta.camera,
+            item.meta.handoff,
+            item.meta.deadline.deadline,
+        );
         let Some(place) = self.waiting.get_mut(c) else {
             shared.drop_frame(
                 item.meta.camera,
@@ -157,17 +181,14 @@ impl<In> EngineState<In> {
         decision
     }
 
-    /// Fill and run the batch the last decision chose, timing it with `now`. Returns the
-    /// finished batch (rows whose frames were dropped during the run are marked dead), or `None`
-    /// when nothing is left to hand over. `cost_of` turns the measured time into the time the
-    /// run is accounted (the simulation's virtual cost; identity for threads).
-    pub(crate) fn run<M, B: BatchStage<In>>(
+    /// Fill the batch the last decision chose, row by row at `now`, and run it. `None` when no
+    /// frame was left to run (each one dropped and counted).
+    pub(crate) fn fill_and_run<M, B: BatchStage<In>>(
         &mut self,
         shared: &Shared<M>,
-        former: &mut BatchFormer,
         work: &mut B,
-        now: &dyn Fn() -> MonoTime,
-    ) -> Option<InFlightBatch<B::Batch>> {
+        now: MonoTime,
+    ) -> Option<Ran<B::Batch>> {
         let probe = self.plan.probe;
         let Some(mut rows) = self.rows.try_lease() else {
             self.drop_chosen(
@@ -179,7 +200,6 @@ impl<In> EngineState<In> {
             return None;
         };
         rows.clear();
-        let start = now();
         if let Err(reason) = guarded(|| work.open()) {
             self.drop_chosen(shared, reason);
             return None;
@@ -194,7 +214,7 @@ impl<In> EngineState<In> {
                 continue;
             };
             let InFlight { mut meta, payload } = item;
-            if meta.deadline.passed(now()) {
+            if meta.deadline.passed(now) {
                 let reason = DropReason::MissedAt {
                     stage: Stage::Infer,
                 };
@@ -212,13 +232,33 @@ impl<In> EngineState<In> {
             return None;
         }
         let result = guarded(|| work.run(&rows.metas));
-        let end = now();
-        let cost = end.nanos_since(start);
-        former.record(rows.len(), cost, probe);
+        Some(Ran {
+            rows,
+            result,
+            probe,
+        })
+    }
+
+    /// After a run that took `cost_ns` and ended at `end`: record the cost, drop the rows whose
+    /// deadline passed meanwhile, and return what goes on to the row stage.
+    pub(crate) fn finish<M, Batch>(
+        &mut self,
+        shared: &Shared<M>,
+        former: &mut BatchFormer,
+        ran: Ran<Batch>,
+        cost_ns: u64,
+        end: MonoTime,
+    ) -> Option<InFlightBatch<Batch>> {
+        let Ran {
+            mut rows,
+            result,
+            probe,
+        } = ran;
+        former.record(rows.len(), cost_ns, probe);
         shared.set_expected_everywhere(Stage::Infer, former.cost(1));
         for meta in &rows.metas {
             if let Some(h) = self.histograms.get_mut(meta.camera.index()) {
-                h.record_ns(cost);
+                h.record_ns(cost_ns);
             }
         }
         let batch = match result {
@@ -277,6 +317,31 @@ impl<In> EngineState<In> {
     }
 }
 
+/// Measure the engine before frames arrive, so the former predicts from the first frame: runs
+/// over 1, 2, 4, … rows and `max_batch` rows, [`MIN_COST_SAMPLES`] each, timed by `measure`
+/// (the clock for threads, the cost model for the simulation). Stops at the first size the
+/// stage cannot run.
+pub(crate) fn calibrate<M, In, B: BatchStage<In>>(
+    shared: &Shared<M>,
+    work: &mut B,
+    former: &mut BatchFormer,
+    mut measure: impl FnMut(&mut B, usize) -> Option<u64>,
+) {
+    let max = work.max_batch().max(1);
+    let sizes = std::iter::successors(Some(1usize), |b| b.checked_mul(2))
+        .take_while(|b| *b < max)
+        .chain(std::iter::once(max));
+    'sizes: for rows in sizes {
+        for _ in 0..MIN_COST_SAMPLES {
+            match measure(work, rows) {
+                Some(cost) => former.record(rows, cost, false),
+                None => break 'sizes,
+            }
+        }
+    }
+    shared.set_expected_everywhere(Stage::Infer, former.cost(1));
+}
+
 /// The engine thread: until every camera's ready slot is closed and drained and nothing waits.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn engine_loop<M, In, B: BatchStage<In>>(
@@ -290,7 +355,6 @@ pub(crate) fn engine_loop<M, In, B: BatchStage<In>>(
 ) where
     In: Send + 'static,
 {
-    let now = || shared.now();
     loop {
         state.collect(shared, ready, former);
         let finished = ready.iter().all(Slot::is_finished);
@@ -304,7 +368,13 @@ pub(crate) fn engine_loop<M, In, B: BatchStage<In>>(
         let t = shared.now();
         match state.decide(shared, former, t, finished) {
             Decision::Run => {
-                if let Some(batch) = state.run(shared, former, work, &now) {
+                let start = shared.now();
+                let Some(ran) = state.fill_and_run(shared, work, start) else {
+                    continue;
+                };
+                let end = shared.now();
+                let cost = end.nanos_since(start);
+                if let Some(batch) = state.finish(shared, former, ran, cost, end) {
                     if let Err(failed) = tx.send(batch) {
                         // Only if the row stage's thread died: account for its frames.
                         let gone = DropReason::MissedAt {

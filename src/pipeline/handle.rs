@@ -3,8 +3,8 @@
 //! [`crate::rt`]), accepts frames ([`Pipeline::submit_to`]), exposes live level changes and
 //! snapshots, and shuts down cleanly into a [`PipelineSummary`].
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -14,26 +14,24 @@ use crossbeam::sync::Parker;
 use crate::config::{BatchingConfig, Config, DeadlineConfig, MonitorConfig, PipelineConfig};
 use crate::deadline::{
     AccountingSnapshot, Clock, DeadlinePolicy, LatencyHistogram, LatencyHistograms, Level,
-    MonitorSnapshot, SafetyMonitor, StageCosts,
+    MonitorSnapshot,
 };
 use crate::error::Stage;
+use crate::pipeline::assemble::{build_shared, check_cameras, summarize, Built, StageHistograms};
 use crate::pipeline::camera::{CameraId, CameraSettings};
 use crate::pipeline::camera_threads;
 use crate::pipeline::engine_thread::{self, EngineState};
-use crate::pipeline::events::{FrameEvent, FRAME_EVENT_CAPACITY};
+use crate::pipeline::events::FrameEvent;
 use crate::pipeline::former::{BatchFormer, FormerSettings, FormerStats};
 use crate::pipeline::inflight::InFlight;
 use crate::pipeline::monitors::{LevelChange, MonitorId};
 use crate::pipeline::output_threads;
-use crate::pipeline::shared::{CameraTelemetry, Lane, Shared, Telemetry, TRANSITION_LOG_CAPACITY};
+use crate::pipeline::shared::Shared;
 use crate::pipeline::slot::Slot;
 use crate::pipeline::stage::{
     BatchStage, CameraStages, IngestStage, ProcessStage, PublishStage, RowStage, StageSet,
 };
 use crate::rt::{self, RtReport, ThreadGrant};
-
-/// Live level changes buffered for a listener that reads them (e.g. the ROS node).
-const TRANSITION_CHANNEL_CAPACITY: usize = 256;
 
 /// The config sections the pipeline uses.
 #[derive(Clone, Debug, PartialEq)]
@@ -73,6 +71,7 @@ impl PipelineSettings {
             cameras: self.cameras.len(),
             predictive: self.deadline.predictive,
             cost_percentile: self.deadline.cost_percentile,
+            criticalities: self.cameras.iter().map(|c| c.criticality).collect(),
         }
     }
 }
@@ -265,54 +264,13 @@ where
         stages: StageSet<I, P, N, D, S>,
     ) -> Result<Self, PipelineError> {
         let cameras = settings.cameras.len();
-        if cameras == 0 || cameras != stages.cameras.len() || cameras > crate::config::MAX_CAMERAS {
-            return Err(PipelineError::CameraCount {
-                settings: cameras,
-                stages: stages.cameras.len(),
-                max: crate::config::MAX_CAMERAS,
-            });
-        }
-        let now = clock.now();
-        let (transitions_tx, transitions) = channel::bounded(TRANSITION_CHANNEL_CAPACITY);
-        let (events_tx, events) = channel::bounded(FRAME_EVENT_CAPACITY);
-        let mut ingress_parkers = Vec::with_capacity(cameras);
-        let lanes = settings
-            .cameras
-            .iter()
-            .map(|camera| {
-                let (ingress, parker) = Slot::new(settings.pipeline.channel_capacity);
-                ingress_parkers.push(parker);
-                Lane {
-                    policy: settings.policy_for(camera),
-                    costs: StageCosts::new(),
-                    accounting: Default::default(),
-                    ingress,
-                    criticality: camera.criticality,
-                }
-            })
-            .collect();
-        let shared = Arc::new(Shared {
-            clock,
-            cost_percentile: settings.deadline.cost_percentile,
-            lanes,
-            telemetry: Mutex::new(Telemetry {
-                cameras: (0..cameras)
-                    .map(|_| CameraTelemetry {
-                        monitor: SafetyMonitor::new(&settings.monitor, now),
-                        end_to_end: LatencyHistogram::new(),
-                    })
-                    .collect(),
-                engine: (cameras > 1).then(|| SafetyMonitor::new(&settings.monitor, now)),
-                end_to_end: LatencyHistogram::new(),
-                log: Vec::with_capacity(TRANSITION_LOG_CAPACITY),
-                log_overflow: 0,
-            }),
-            transitions: transitions_tx,
-            events: events_tx,
-            accepting: AtomicBool::new(true),
-            submitters: AtomicUsize::new(0),
-            next_seq: AtomicU64::new(0),
-        });
+        check_cameras(cameras, stages.cameras.len())?;
+        let Built {
+            shared,
+            ingress_parkers,
+            transitions,
+            events,
+        } = build_shared(settings, clock);
         let cap = settings.pipeline.channel_capacity.max(1);
         let engine_parker = Parker::new();
         let ready: Arc<Vec<Slot<InFlight<P::Output>>>> = Arc::new(
@@ -323,6 +281,8 @@ where
         let (decode_tx, decode_rx) = channel::bounded(cap);
         let (publish_tx, publish_rx) = channel::bounded(cap);
         let threads_total = cameras * 2 + 3;
+        // The engine thread measures the engine before the pipeline reports ready.
+        let (calibrated_tx, calibrated) = channel::bounded::<()>(1);
         let (grants_tx, grants_rx) = channel::bounded(threads_total);
         let StageSet {
             cameras: camera_stages,
@@ -386,7 +346,14 @@ where
                 camera_threads.push((t_ingest, t_pre));
             }
             let (sh, ready) = (Arc::clone(&shared), Arc::clone(&ready));
+            let calibrated_tx = calibrated_tx.clone();
             let t_infer = spawn_stage(Stage::Infer, None, cfg, &grants_tx, move || {
+                engine_thread::calibrate(&sh, &mut infer, &mut former, |work, rows| {
+                    let start = std::time::Instant::now();
+                    work.calibrate(rows)
+                        .then(|| u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX))
+                });
+                let _ = calibrated_tx.send(());
                 engine_thread::engine_loop(
                     &sh,
                     &ready,
@@ -416,6 +383,9 @@ where
             })
         })();
         drop(grants_tx);
+        drop(calibrated_tx);
+        // Ready once the engine is measured (or its thread is gone: then shutdown reports it).
+        let _ = calibrated.recv();
         let threads = match started {
             Ok(threads) => threads,
             Err(error) => {
@@ -601,87 +571,32 @@ where
         let (decode, decode_h) = decode.map_err(|_| named(Stage::Decode))?;
         let (publish, publish_h) = publish.map_err(|_| named(Stage::Publish))?;
         let mut stage_sets = Vec::with_capacity(cameras.len());
-        let mut camera_summaries = Vec::with_capacity(cameras.len());
-        let mut overall = LatencyHistograms::new();
-        let telemetry = shared.telemetry();
-        for (index, (ingest, preprocess)) in cameras.into_iter().enumerate() {
+        let mut camera_histograms = Vec::with_capacity(cameras.len());
+        for (ingest, preprocess) in cameras {
             let (ingest, ingest_h) = ingest.map_err(|_| named(Stage::Ingest))?;
             let (preprocess, pre_h) = preprocess.map_err(|_| named(Stage::Preprocess))?;
             stage_sets.push(CameraStages { ingest, preprocess });
-            let camera = CameraId::at(index);
-            let pick = |hs: &[LatencyHistogram], i: usize| hs.get(i).cloned().unwrap_or_default();
-            let latency = LatencyHistograms {
-                stages: [
-                    pick(&ingest_h, 0),
-                    pick(&pre_h, 0),
-                    pick(&infer_h, index),
-                    pick(&decode_h, index),
-                    pick(&publish_h, index),
-                ],
-                end_to_end: telemetry
-                    .cameras
-                    .get(index)
-                    .map(|c| c.end_to_end.clone())
-                    .unwrap_or_default(),
-            };
-            for stage in [
-                Stage::Ingest,
-                Stage::Preprocess,
-                Stage::Decode,
-                Stage::Publish,
-            ] {
-                overall.stages[stage.index()].merge(latency.stage(stage));
-            }
-            let accounting = shared
-                .lane(camera)
-                .map(|l| l.accounting.snapshot())
-                .unwrap_or_default();
-            let final_snapshot = match telemetry.cameras.get(index) {
-                Some(c) => MonitorSnapshot::new(
-                    shared.now(),
-                    &c.monitor,
-                    c.end_to_end.quantile_ns(0.5),
-                    c.end_to_end.quantile_ns(0.99),
-                    accounting,
-                ),
-                None => MonitorSnapshot::empty(shared.now(), accounting),
-            };
-            camera_summaries.push(CameraSummary {
-                name: self.names.get(index).cloned().unwrap_or_default(),
-                accounting,
-                final_snapshot,
-                latency,
-            });
+            camera_histograms.push((ingest_h, pre_h));
         }
-        // Engine time as the frames experienced it: a run of `b` rows counts once per row.
-        for h in &infer_h {
-            overall.stages[Stage::Infer.index()].merge(h);
-        }
-        overall.end_to_end = telemetry.end_to_end.clone();
-        let transitions = telemetry.log.clone();
-        let transitions_not_logged = telemetry.log_overflow;
-        drop(telemetry);
-        let engine = shared.snapshot(MonitorId::Engine);
-        let final_level = shared.worst_level(self.names.len() > 1);
-        let mut summary = PipelineSummary {
-            final_snapshot: engine,
-            accounting: shared.accounting(),
-            latency: overall,
-            cameras: camera_summaries,
-            engine,
-            transitions,
-            transitions_not_logged,
-            final_level,
+        let rt = std::mem::replace(
+            &mut self.rt,
+            RtReport {
+                threads: Vec::new(),
+                memory: rt::MemoryLock::NotRequested,
+            },
+        );
+        let summary = summarize(
+            &shared,
+            &self.names,
+            StageHistograms {
+                cameras: camera_histograms,
+                infer: infer_h,
+                decode: decode_h,
+                publish: publish_h,
+            },
             former,
-            rt: std::mem::replace(
-                &mut self.rt,
-                RtReport {
-                    threads: Vec::new(),
-                    memory: rt::MemoryLock::NotRequested,
-                },
-            ),
-        };
-        summary.final_snapshot = summary.overall_snapshot();
+            rt,
+        );
         let stages = StageSet {
             cameras: stage_sets,
             infer,

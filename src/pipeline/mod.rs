@@ -113,6 +113,7 @@
 //! # let _ = live;
 //! ```
 
+mod assemble;
 mod camera;
 mod camera_threads;
 mod engine_thread;
@@ -125,6 +126,7 @@ mod observe;
 mod output_threads;
 mod rules;
 mod shared;
+pub mod sim;
 mod slot;
 mod stage;
 

@@ -4,32 +4,43 @@
 
 use crossbeam::channel::{Receiver, Sender};
 
-use crate::deadline::LatencyHistogram;
+use crate::deadline::{LatencyHistogram, MonoTime};
 use crate::error::{DropReason, Stage};
+use crate::pipeline::camera_threads::Loaded;
 use crate::pipeline::inflight::{InFlight, InFlightBatch};
 use crate::pipeline::rules::{guarded, Scope, StageRules};
 use crate::pipeline::shared::Shared;
-use crate::pipeline::stage::{PublishStage, RowStage};
+use crate::pipeline::stage::{FrameMeta, PublishStage, RowStage};
 
-/// Rules and work for one row of a batch; `Some` with the frame's output when it goes on.
-pub(crate) fn process_row<M, B, W: RowStage<B>>(
+/// The row stage's work for `row` of `batch` at `now`: entry checks, then the work. `None`
+/// when the frame was dropped on entry (counted).
+pub(crate) fn row_start<M, B, W: RowStage<B>>(
     rules: &mut StageRules<'_, M>,
     work: &mut W,
     batch: &mut B,
     row: usize,
-    meta: &crate::pipeline::FrameMeta,
-    now: &dyn Fn() -> crate::deadline::MonoTime,
-) -> Option<InFlight<W::Output>> {
+    meta: &FrameMeta,
+    now: MonoTime,
+) -> Option<Loaded<W::Output>> {
     let mut meta = *meta;
-    if let Err(reason) = rules.enter(now(), &mut meta) {
+    let _span = tracing::debug_span!("stage", stage = "decode", seq = meta.seq).entered();
+    if let Err(reason) = rules.enter(now, &mut meta) {
         rules.drop_frame(&meta, reason);
         return None;
     }
-    let start = now();
     let frozen = meta;
-    let result = guarded(|| work.process_row(batch, row, &frozen));
-    let end = now();
-    rules.measured(meta.camera, end.nanos_since(start), meta.probe);
+    Some((meta, guarded(|| work.process_row(batch, row, &frozen))))
+}
+
+/// After a shared stage's work that took `cost_ns`, at `end`: record the cost and check the
+/// frame; `Some` when it goes on.
+pub(crate) fn shared_finish<M, T>(
+    rules: &mut StageRules<'_, M>,
+    (mut meta, result): Loaded<T>,
+    cost_ns: u64,
+    end: MonoTime,
+) -> Option<InFlight<T>> {
+    rules.measured(meta.camera, cost_ns, meta.probe);
     match result.and_then(|out| rules.check_after(end, &meta).map(|()| out)) {
         Ok(payload) => {
             meta.handoff = end;
@@ -42,6 +53,19 @@ pub(crate) fn process_row<M, B, W: RowStage<B>>(
     }
 }
 
+/// Hand a frame to the publish channel; only if the publish thread died is it dropped (and
+/// counted) instead.
+fn send_to_publish<M, T>(shared: &Shared<M>, tx: &Sender<InFlight<T>>, out: InFlight<T>) {
+    if let Err(failed) = tx.send(out) {
+        let m = failed.0.meta;
+        tracing::error!("publish stage is gone; frame dropped");
+        let reason = DropReason::MissedAt {
+            stage: Stage::Publish,
+        };
+        shared.drop_frame(m.camera, Stage::Publish, reason, m.seq);
+    }
+}
+
 /// The row-stage thread: batch channel → each live row → publish channel.
 pub(crate) fn row_loop<M, B, W: RowStage<B>>(
     shared: &Shared<M>,
@@ -50,7 +74,6 @@ pub(crate) fn row_loop<M, B, W: RowStage<B>>(
     tx: Sender<InFlight<W::Output>>,
 ) -> Vec<LatencyHistogram> {
     let mut rules = StageRules::new(Stage::Decode, Scope::Shared, shared);
-    let now = || shared.now();
     while let Ok(InFlightBatch { rows, mut batch }) = rx.recv() {
         for row in 0..rows.len() {
             if !rows.alive.get(row).copied().unwrap_or(false) {
@@ -59,66 +82,62 @@ pub(crate) fn row_loop<M, B, W: RowStage<B>>(
             let Some(meta) = rows.metas.get(row) else {
                 continue;
             };
-            let _span = tracing::debug_span!("stage", stage = "decode", seq = meta.seq).entered();
-            if let Some(out) = process_row(&mut rules, work, &mut batch, row, meta, &now) {
-                if let Err(failed) = tx.send(out) {
-                    // Only if the publish thread died: account for the frame rather than lose it.
-                    let m = failed.0.meta;
-                    tracing::error!("publish stage is gone; frame dropped");
-                    let reason = DropReason::MissedAt {
-                        stage: Stage::Publish,
-                    };
-                    shared.drop_frame(m.camera, Stage::Publish, reason, m.seq);
-                }
+            let start = shared.now();
+            let Some(done) = row_start(&mut rules, work, &mut batch, row, meta, start) else {
+                continue;
+            };
+            let end = shared.now();
+            if let Some(out) = shared_finish(&mut rules, done, end.nanos_since(start), end) {
+                send_to_publish(shared, &tx, out);
             }
         }
     }
     rules.into_histograms()
 }
 
-/// Rules and the send for one frame at the publish stage; true when it was published.
-pub(crate) fn publish_one<M, In, W: PublishStage<In>>(
+/// The publish stage at `now`: entry checks, the deadline checked last, then the send. `None`
+/// when the frame was dropped before the send (counted).
+pub(crate) fn publish_start<M, In, W: PublishStage<In>>(
     rules: &mut StageRules<'_, M>,
     work: &mut W,
     item: InFlight<In>,
-    now: &dyn Fn() -> crate::deadline::MonoTime,
-) -> bool {
+    now: MonoTime,
+) -> Option<Loaded<()>> {
     let InFlight { mut meta, payload } = item;
-    let entered = now();
+    let _span = tracing::debug_span!("stage", stage = "publish", seq = meta.seq).entered();
     if let Err(reason) = rules
-        .enter(entered, &mut meta)
-        .and_then(|()| rules.check_after(entered, &meta))
+        .enter(now, &mut meta)
+        .and_then(|()| rules.check_after(now, &meta))
     {
         drop(payload);
         rules.drop_frame(&meta, reason);
-        return false;
+        return None;
     }
     // The last check, immediately before the send: nothing is published late.
-    if meta.deadline.passed(now()) {
+    if meta.deadline.passed(now) {
         drop(payload);
-        rules.drop_frame(
-            &meta,
-            DropReason::MissedAt {
-                stage: Stage::Publish,
-            },
-        );
-        return false;
+        let reason = DropReason::MissedAt {
+            stage: Stage::Publish,
+        };
+        rules.drop_frame(&meta, reason);
+        return None;
     }
-    let start = now();
-    let result = guarded(|| work.publish(payload, &meta));
-    let end = now();
-    rules.measured(meta.camera, end.nanos_since(start), meta.probe);
+    Some((meta, guarded(|| work.publish(payload, &meta))))
+}
+
+/// After the send took `cost_ns`, at `end`: record the cost and the frame's outcome.
+pub(crate) fn publish_finish<M>(
+    rules: &mut StageRules<'_, M>,
+    (meta, result): Loaded<()>,
+    cost_ns: u64,
+    end: MonoTime,
+) {
+    rules.measured(meta.camera, cost_ns, meta.probe);
     match result {
-        Ok(()) => {
-            rules
-                .shared
-                .published(meta.camera, meta.deadline.latency_at(end), meta.seq);
-            true
-        }
-        Err(reason) => {
-            rules.drop_frame(&meta, reason);
-            false
-        }
+        Ok(()) => rules
+            .shared
+            .published(meta.camera, meta.deadline.latency_at(end), meta.seq),
+        Err(reason) => rules.drop_frame(&meta, reason),
     }
 }
 
@@ -129,10 +148,12 @@ pub(crate) fn publish_loop<M, In, W: PublishStage<In>>(
     work: &mut W,
 ) -> Vec<LatencyHistogram> {
     let mut rules = StageRules::new(Stage::Publish, Scope::Shared, shared);
-    let now = || shared.now();
     while let Ok(item) = rx.recv() {
-        let _span = tracing::debug_span!("stage", stage = "publish", seq = item.meta.seq).entered();
-        publish_one(&mut rules, work, item, &now);
+        let start = shared.now();
+        if let Some(sent) = publish_start(&mut rules, work, item, start) {
+            let end = shared.now();
+            publish_finish(&mut rules, sent, end.nanos_since(start), end);
+        }
     }
     rules.into_histograms()
 }

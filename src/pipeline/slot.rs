@@ -58,7 +58,7 @@ impl<T> Slot<T> {
         self.unparker.unpark();
     }
 
-    #[cfg(test)]
+    /// Items waiting now.
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
     }

@@ -83,6 +83,14 @@ pub trait BatchStage<In>: Send + 'static {
 
     /// Forget an open batch without running it (its buffers return to their pools).
     fn abandon(&mut self);
+
+    /// Run the engine once over `rows` rows of whatever its input holds, to measure what a run
+    /// of that size costs before the first frame arrives. `false` when the stage cannot run
+    /// without frames (then the former learns from real runs only).
+    fn calibrate(&mut self, rows: usize) -> bool {
+        let _ = rows;
+        false
+    }
 }
 
 /// The stage after the engine: turns row `row` of a finished batch into one frame's output.

@@ -8,25 +8,28 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
+use crossbeam::channel::Sender;
+
 use crate::bag::{Bag, BagError};
 use crate::config::{Config, OutputConfig};
-use crate::deadline::{Clock, SystemClock};
-use crate::frame::Stamp;
-use crate::infer::{load_warm, ModelError};
+use crate::deadline::{Clock, ManualClock, MonoTime, SystemClock};
+use crate::infer::{load_warm, FaultKind, ModelError};
+use crate::pipeline::sim::{simulate, Arrival, SimCosts, SimOptions};
 use crate::pipeline::{
-    CameraId, FrameEvent, Pipeline, PipelineError, PipelineSettings, RunningPipeline,
+    FrameEvent, Pipeline, PipelineError, PipelineSettings, PipelineSummary, RunningPipeline,
 };
 use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
 use super::cameras::{choose_cameras, ReplayCamera};
-use super::fault::engine_faults;
+use super::fault::{engine_faults, FaultSpec};
+use super::feeder::{read_stamp, write_stamp, Feeder};
 use super::interleave::Interleaved;
 use super::options::ReplayOptions;
-use super::output::{OutputError, OutputTopics, OutputWriter};
+use super::output::{OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::recorder::DiagnosticsRecorder;
 use super::report_builder::{build_report, RunFacts};
-use super::schedule::{Delivery, Pacing, Schedule};
+use super::schedule::Schedule;
 use super::sink::ReplaySink;
 
 /// Why a replay could not run (bag damage found *during* a replay is reported, not returned).
@@ -81,6 +84,44 @@ pub(crate) fn output_topics(config: &Config) -> OutputTopics {
     }
 }
 
+/// How the replay's time runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayClock {
+    /// The system clock: the stage threads run for real.
+    Wall,
+    /// A virtual clock advanced by a cost model: deterministic, whatever the machine's load.
+    Virtual(Box<SimCosts>),
+}
+
+impl ReplayClock {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReplayClock::Wall => "wall",
+            ReplayClock::Virtual(_) => "virtual",
+        }
+    }
+}
+
+/// What an executor hands back to the report.
+struct Executed {
+    summary: PipelineSummary,
+    stopped: stages::PerceptionStages<Vec<u8>, ReplaySink>,
+    timeline: Vec<FrameEvent>,
+    start: MonoTime,
+    duration: Duration,
+}
+
+/// Everything both executors start from.
+struct Prepared<'a> {
+    opts: &'a ReplayOptions,
+    config: &'a Config,
+    settings: PipelineSettings,
+    feeder: Feeder,
+    records: Sender<OutputRecord>,
+    expected: usize,
+    hardware_id: String,
+}
+
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let bag = Bag::open(&opts.bag)?;
@@ -92,8 +133,13 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         .map(|c| c.topic.message_count.unwrap_or(0) as usize)
         .sum::<usize>()
         .min(1 << 20);
-
-    let engine = load_warm(&config.model, engine_faults(&opts.faults))?;
+    let virtual_clock = matches!(opts.clock, ReplayClock::Virtual(_));
+    // On a virtual clock an engine delay is virtual time, not a sleep (see `SimCosts`).
+    let faults: Vec<_> = engine_faults(&opts.faults)
+        .into_iter()
+        .filter(|f| !virtual_clock || f.kind == FaultKind::Error)
+        .collect();
+    let engine = load_warm(&config.model, faults)?;
     let output = OutputWriter::start(&opts.out_dir, &output_topics(&config))?;
     let records = output.sender();
     let sink = ReplaySink::new(
@@ -101,99 +147,65 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         config.model.class_names.clone(),
         expected,
         config.pipeline.channel_capacity + 8,
+        virtual_clock,
     );
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
-    let clock = Arc::new(SystemClock::new());
-    let settings = PipelineSettings::from_config(&config);
-    let pipeline = Pipeline::start(&settings, clock.clone(), stage_set)?;
-    notes.push(format!(
-        "real-time setup: {}",
-        pipeline.rt_report().summary()
-    ));
-    let events = pipeline.frame_events();
-    let start_mono = clock.now();
-    let start_ros = clock.ros_now();
-    let started = Instant::now();
-
-    let hardware_id = opts.bag.display().to_string();
-    let mut diag = DiagnosticsRecorder::new(&config, &hardware_id, clock.clone(), records);
-    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(expected + 16);
-    let mut errors = Vec::new();
-    let mut schedule = Schedule::new(opts.pacing, &opts.faults);
-    let mut held: Vec<(CameraId, Vec<u8>)> = Vec::new();
-    let mut suppressed = 0u64;
-    let progress = progress_bar(opts.progress, expected as u64);
     let topic_names: Vec<&str> = cameras.iter().map(|c| c.topic.name.as_str()).collect();
-
-    for (index, (camera_index, message)) in Interleaved::new(&bag, &topic_names).enumerate() {
-        let mut message = match message {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push(e.to_string());
-                break;
-            }
-        };
-        let camera = CameraId::at(camera_index);
-        progress.inc(1);
-        let stamp_ns =
-            read_stamp(&message.data).map_or(message.log_time_ns as i64, Stamp::as_nanos);
-        let delivery = schedule.delivery(index as u64, message.log_time_ns as i64, stamp_ns);
-        let Delivery::Deliver {
-            at,
-            stamp_offset_ns,
-        } = delivery
-        else {
-            suppressed += 1;
-            continue;
-        };
-        let burst = schedule.burst_hold(message.log_time_ns as i64);
-        match opts.pacing {
-            Pacing::MaxSpeed => wait_for_room(&pipeline, cameras.len()),
-            _ => sleep_until(started + at, &pipeline, &mut diag),
+    let prepared = |start_ros| Prepared {
+        opts,
+        config: &config,
+        settings: PipelineSettings::from_config(&config),
+        feeder: Feeder::new(
+            &bag,
+            &topic_names,
+            Schedule::new(opts.pacing, &opts.faults),
+            start_ros,
+        ),
+        records: records.clone(),
+        expected,
+        hardware_id: opts.bag.display().to_string(),
+    };
+    let (executed, feeder) = match &opts.clock {
+        ReplayClock::Wall => {
+            let clock = Arc::new(SystemClock::new());
+            let mut p = prepared(clock.ros_now());
+            let executed = run_on_threads(&mut p, clock, stage_set, &mut notes)?;
+            (executed, p.feeder)
         }
-        let stamp = match stamp_offset_ns {
-            Some(offset) => start_ros.offset_nanos(offset),
-            None => clock.ros_now(),
-        };
-        write_stamp(&mut message.data, stamp);
-        match burst {
-            Some(0) => {
-                for (c, frame) in held.drain(..) {
-                    pipeline.submit_to(c, frame);
-                }
-                pipeline.submit_to(camera, message.data);
-            }
-            Some(_) => held.push((camera, message.data)),
-            None => {
-                pipeline.submit_to(camera, message.data);
-            }
+        ReplayClock::Virtual(costs) => {
+            // Virtual ROS time starts at the first recorded stamp: the same on every run.
+            let first = Interleaved::new(&bag, &topic_names)
+                .find_map(|(_, m)| m.ok())
+                .and_then(|m| read_stamp(&m.data))
+                .unwrap_or_default();
+            let clock = Arc::new(ManualClock::new(first));
+            let mut p = prepared(first);
+            let mut costs = SimCosts::clone(costs);
+            costs.engine_delays = engine_delays(&opts.faults);
+            let executed = run_simulated(&mut p, clock, stage_set, costs, &mut notes)?;
+            (executed, p.feeder)
         }
-        diag.poll(&pipeline);
-        timeline.extend(events.try_iter());
-    }
-    for (c, frame) in held.drain(..) {
-        pipeline.submit_to(c, frame);
-    }
-    wait_until_drained(&pipeline, &mut diag);
-    progress.finish_and_clear();
-    diag.poll(&pipeline);
-    diag.emit_diagnostics(&pipeline);
-    let wall = started.elapsed();
-    let (summary, stopped) = pipeline.shutdown()?;
-    timeline.extend(events.try_iter());
-    let recorded = diag.changes_recorded;
-    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    };
+    drop(records);
+    let Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+    } = executed;
     let (counts, overflow) = stopped.publish.0.into_results();
-    drop(diag);
     let written = output.finish()?;
+    let mut errors = feeder.errors;
     if overflow > 0 {
         errors.push(format!(
             "{overflow} detection messages could not be queued for the output recording"
         ));
     }
-    if suppressed > 0 {
+    if feeder.suppressed > 0 {
         notes.push(format!(
-            "{suppressed} frames withheld by sensor-silence faults"
+            "{} frames withheld by sensor-silence faults",
+            feeder.suppressed
         ));
     }
     notes.push(format!(
@@ -210,13 +222,137 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         summary: &summary,
         timeline: &timeline,
         counts: &counts,
-        start: start_mono,
-        wall,
+        start,
+        wall: duration,
         errors,
         notes,
     });
     let files = crate::report::write_report(&report, &opts.out_dir)?;
     Ok(ReplayOutcome { report, files })
+}
+
+/// The engine delays of `faults` as virtual cost (nanoseconds per run that contains them).
+fn engine_delays(faults: &[FaultSpec]) -> Vec<(std::ops::Range<u64>, u64)> {
+    faults
+        .iter()
+        .filter_map(|f| match f {
+            FaultSpec::InferDelay { delay, frames } => Some((
+                frames.clone(),
+                u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The stage threads on the system clock, fed at the recorded pace.
+fn run_on_threads(
+    p: &mut Prepared<'_>,
+    clock: Arc<SystemClock>,
+    stage_set: stages::PerceptionStages<Vec<u8>, ReplaySink>,
+    notes: &mut Vec<String>,
+) -> Result<Executed, ReplayError> {
+    let pipeline = Pipeline::start(&p.settings, clock.clone(), stage_set)?;
+    notes.push(format!(
+        "real-time setup: {}",
+        pipeline.rt_report().summary()
+    ));
+    let events = pipeline.frame_events();
+    let start = clock.now();
+    let started = Instant::now();
+    let cameras = p.config.camera_list().len();
+    let mut diag =
+        DiagnosticsRecorder::new(p.config, &p.hardware_id, clock.clone(), p.records.clone());
+    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
+    let progress = progress_bar(p.opts.progress, p.expected as u64);
+    for mut frame in p.feeder.by_ref() {
+        progress.inc(1);
+        match frame.at {
+            None => {
+                wait_for_room(&pipeline, cameras);
+                write_stamp(&mut frame.data, clock.ros_now());
+            }
+            Some(at) => sleep_until(started + at, &pipeline, &mut diag),
+        }
+        pipeline.submit_to(frame.camera, frame.data);
+        diag.poll(&pipeline);
+        timeline.extend(events.try_iter());
+    }
+    wait_until_drained(&pipeline, &mut diag);
+    progress.finish_and_clear();
+    diag.poll(&pipeline);
+    diag.emit_diagnostics(&pipeline);
+    let duration = started.elapsed();
+    let (summary, stopped) = pipeline.shutdown()?;
+    timeline.extend(events.try_iter());
+    let recorded = diag.changes_recorded;
+    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    Ok(Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+    })
+}
+
+/// The same stages on a virtual clock (see [`crate::pipeline::sim`]).
+fn run_simulated(
+    p: &mut Prepared<'_>,
+    clock: Arc<ManualClock>,
+    stage_set: stages::PerceptionStages<Vec<u8>, ReplaySink>,
+    costs: SimCosts,
+    notes: &mut Vec<String>,
+) -> Result<Executed, ReplayError> {
+    notes.push(format!(
+        "virtual clock: seed {}, costs ingest {}, preprocess {}, infer {}, decode {}, publish {}",
+        costs.seed,
+        costs.stages[0],
+        costs.stages[1],
+        costs.stages[2],
+        costs.stages[3],
+        costs.stages[4]
+    ));
+    let start = clock.now();
+    let mut diag =
+        DiagnosticsRecorder::new(p.config, &p.hardware_id, clock.clone(), p.records.clone());
+    diag.block_on_full_queue();
+    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
+    let cameras = p.config.camera_list().len() as u64;
+    let arrivals = p.feeder.by_ref().map(|frame| Arrival {
+        at: frame
+            .at
+            .map(|at| start.add_nanos(u64::try_from(at.as_nanos()).unwrap_or(u64::MAX))),
+        camera: frame.camera,
+        message: frame.data,
+    });
+    let (summary, stopped) = simulate(
+        &p.settings,
+        clock.clone(),
+        stage_set,
+        arrivals,
+        SimOptions {
+            costs,
+            max_in_flight: 2 * cameras,
+            restamp: Some(Box::new(|data: &mut Vec<u8>, stamp| {
+                write_stamp(data, stamp)
+            })),
+        },
+        |view| {
+            diag.poll(view);
+            timeline.extend(view.frame_events().try_iter());
+        },
+    )?;
+    let duration = Duration::from_nanos(clock.now().nanos_since(start));
+    let recorded = diag.changes_recorded;
+    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    Ok(Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+    })
 }
 
 /// The camera list of a replay, for reports.
@@ -226,23 +362,6 @@ pub(crate) fn topics_of(cameras: &[ReplayCamera]) -> String {
         .map(|c| c.topic.name.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// The stamp in a serialised image message's header (bytes 4..12 after the CDR header).
-fn read_stamp(cdr: &[u8]) -> Option<Stamp> {
-    let b = cdr.get(4..12)?;
-    let sec = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let nanosec = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-    Some(Stamp { sec, nanosec })
-}
-
-/// Move the header stamp of a serialised message (a no-op on a message too short to have one:
-/// ingest will reject it as malformed).
-fn write_stamp(cdr: &mut [u8], stamp: Stamp) {
-    if let Some(b) = cdr.get_mut(4..12) {
-        b[..4].copy_from_slice(&stamp.sec.to_le_bytes());
-        b[4..].copy_from_slice(&stamp.nanosec.to_le_bytes());
-    }
 }
 
 fn progress_bar(enabled: bool, len: u64) -> ProgressBar {

@@ -6,6 +6,7 @@
 pub mod cameras;
 mod driver;
 pub mod fault;
+mod feeder;
 mod interleave;
 mod options;
 mod output;
@@ -13,8 +14,9 @@ mod recorder;
 mod report_builder;
 pub mod schedule;
 mod sink;
+pub mod virtual_costs;
 
-pub use driver::{run, ReplayError, ReplayOutcome};
+pub use driver::{run, ReplayClock, ReplayError, ReplayOutcome};
 pub use fault::{engine_faults, FaultSpec, FaultSpecError};
 pub use interleave::Interleaved;
 pub use options::{Gates, ReplayOptions};

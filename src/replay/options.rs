@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 
+use super::driver::ReplayClock;
 use super::fault::FaultSpec;
 use super::schedule::Pacing;
 
@@ -30,6 +31,8 @@ pub struct ReplayOptions {
     /// cameras present in the bag, else every image topic.
     pub cameras: Vec<String>,
     pub pacing: Pacing,
+    /// Wall clock (the stage threads for real) or a virtual clock (deterministic).
+    pub clock: ReplayClock,
     pub faults: Vec<FaultSpec>,
     pub gates: Gates,
     /// Show a progress bar (only when stderr is a terminal).

@@ -28,6 +28,8 @@ pub(crate) struct DiagnosticsRecorder {
     last: Option<MonoTime>,
     /// Level changes recorded so far (the summary's log repeats them after shutdown).
     pub(crate) changes_recorded: usize,
+    /// Wait for room in the output queue rather than drop a message (the simulation).
+    blocking: bool,
 }
 
 impl DiagnosticsRecorder {
@@ -47,7 +49,14 @@ impl DiagnosticsRecorder {
             period_ns: ms_to_nanos(config.monitor.diagnostics_period_ms),
             last: None,
             changes_recorded: 0,
+            blocking: false,
         }
+    }
+
+    /// Wait for room in the output queue instead of dropping a message when it is full, so the
+    /// recording does not depend on how fast the disk is (the simulation).
+    pub(crate) fn block_on_full_queue(&mut self) {
+        self.blocking = true;
     }
 
     /// Record live level changes, and `/diagnostics` when due or after a change.
@@ -117,11 +126,16 @@ impl DiagnosticsRecorder {
             return;
         };
         serialise(&mut buf);
-        let _ = self.records.try_send(OutputRecord {
+        let record = OutputRecord {
             channel,
             log_time_ns: self.clock.ros_now().as_nanos().max(0) as u64,
             bytes: buf,
-        });
+        };
+        let _ = if self.blocking {
+            self.records.send(record).map_err(|_| ())
+        } else {
+            self.records.try_send(record).map_err(|_| ())
+        };
     }
 }
 

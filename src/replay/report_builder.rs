@@ -207,7 +207,7 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
     ReplayReport {
         bag: f.opts.bag.display().to_string(),
         topic: topics_of(f.cameras),
-        clock: "wall".into(),
+        clock: f.opts.clock.name().into(),
         config: f.opts.config_origin.clone(),
         model: f
             .config

@@ -22,6 +22,9 @@ pub struct ReplaySink {
     counts: Vec<(u64, u32)>,
     /// Published frames whose record could not be queued for the output file.
     output_overflow: u64,
+    /// Wait for room in the output queue instead of counting an overflow (the simulation,
+    /// whose output must not depend on how fast the disk is).
+    blocking: bool,
 }
 
 impl ReplaySink {
@@ -32,6 +35,7 @@ impl ReplaySink {
         class_names: Vec<String>,
         expected_frames: usize,
         buffers: usize,
+        blocking: bool,
     ) -> Self {
         Self {
             buffers: Pool::at_least_one(buffers, |_| Vec::with_capacity(64 * 1024)),
@@ -39,6 +43,7 @@ impl ReplaySink {
             class_names,
             counts: Vec::with_capacity(expected_frames),
             output_overflow: 0,
+            blocking,
         }
     }
 
@@ -75,7 +80,12 @@ impl DetectionSink for ReplaySink {
             log_time_ns: header.stamp.as_nanos().max(0) as u64,
             bytes: buf,
         };
-        if self.records.try_send(record).is_err() {
+        let queued = if self.blocking {
+            self.records.send(record).is_ok()
+        } else {
+            self.records.try_send(record).is_ok()
+        };
+        if !queued {
             self.output_overflow += 1;
         }
         Ok(())

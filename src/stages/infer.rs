@@ -116,4 +116,18 @@ impl BatchStage<Prepared> for InferStage {
     fn abandon(&mut self) {
         self.open = None;
     }
+
+    fn calibrate(&mut self, rows: usize) -> bool {
+        let (Some(input), Some(mut outputs)) = (self.inputs.try_lease(), self.outputs.try_lease())
+        else {
+            return false;
+        };
+        if rows == 0 || rows > self.frames.capacity() {
+            return false;
+        }
+        self.frames.clear();
+        self.frames.resize(rows, u64::MAX);
+        // TODO(batch API): run `rows` rows once the engines take several.
+        self.engine.run(u64::MAX, &input, &mut outputs).is_ok()
+    }
 }

@@ -15,6 +15,8 @@ struct CameraReady {
     last: Option<MonoTime>,
     /// Average interval, nanoseconds; 0 until two frames were seen.
     period_ns: u64,
+    /// How long after becoming ready the last frame was due (its deadline − ready time).
+    due_after_ns: u64,
 }
 
 /// Per-camera readiness tracking (preallocated for the configured cameras).
@@ -30,11 +32,12 @@ impl ReadyTracker {
         }
     }
 
-    /// `camera` had a frame ready at `now`.
-    pub fn on_ready(&mut self, camera: CameraId, now: MonoTime) {
+    /// `camera` had a frame ready at `now`, due at `deadline`.
+    pub fn on_ready(&mut self, camera: CameraId, now: MonoTime, deadline: MonoTime) {
         let Some(c) = self.cameras.get_mut(camera.index()) else {
             return;
         };
+        c.due_after_ns = deadline.nanos_since(now);
         if let Some(last) = c.last {
             let interval = now.nanos_since(last);
             if interval > 0 && interval <= MAX_PERIOD_NS {
@@ -58,6 +61,13 @@ impl ReadyTracker {
         let c = self.cameras.get(camera.index())?;
         let last = c.last?;
         (c.period_ns > 0).then(|| last.add_nanos(c.period_ns))
+    }
+
+    /// When `camera`'s next frame is expected and when it will be due, if its period is known.
+    pub fn next_frame(&self, camera: CameraId) -> Option<(MonoTime, MonoTime)> {
+        let c = self.cameras.get(camera.index())?;
+        let at = self.next_ready(camera)?;
+        Some((at, at.add_nanos(c.due_after_ns)))
     }
 
     /// The earliest expected next frame after `now` among cameras for which `waiting` is false,
@@ -87,12 +97,14 @@ mod tests {
         let mut r = ReadyTracker::new(2);
         let cam = CameraId(0);
         assert_eq!(r.next_ready(cam), None);
-        r.on_ready(cam, MonoTime::from_nanos(0));
-        r.on_ready(cam, MonoTime::from_nanos(33 * MS));
+        let at = |ms: u64| MonoTime::from_nanos(ms * MS);
+        r.on_ready(cam, at(0), at(50));
+        r.on_ready(cam, at(33), at(83));
         assert_eq!(r.period_ns(cam), 33 * MS);
-        assert_eq!(r.next_ready(cam), Some(MonoTime::from_nanos(66 * MS)));
+        assert_eq!(r.next_ready(cam), Some(at(66)));
+        assert_eq!(r.next_frame(cam), Some((at(66), at(116))));
         // A 5 s silence is not a period.
-        r.on_ready(cam, MonoTime::from_nanos(5_033 * MS));
+        r.on_ready(cam, at(5_033), at(5_083));
         assert_eq!(r.period_ns(cam), 33 * MS);
     }
 
@@ -100,8 +112,9 @@ mod tests {
     fn earliest_skips_waiting_cameras_and_the_past() {
         let mut r = ReadyTracker::new(3);
         for (c, offset) in [(0u16, 0u64), (1, 10), (2, 20)] {
-            r.on_ready(CameraId(c), MonoTime::from_nanos(offset * MS));
-            r.on_ready(CameraId(c), MonoTime::from_nanos((offset + 30) * MS));
+            let at = |ms: u64| MonoTime::from_nanos(ms * MS);
+            r.on_ready(CameraId(c), at(offset), at(offset + 50));
+            r.on_ready(CameraId(c), at(offset + 30), at(offset + 80));
         }
         let now = MonoTime::from_nanos(45 * MS);
         // camera 0 next at 60, camera 1 at 70, camera 2 at 80.

@@ -1,5 +1,7 @@
 //! `cost(b)`: the expected time of one engine run over `b` rows, learned online per batch size
-//! (the configured percentile of each size's recent runs, [`CostEstimator`]).
+//! (the configured percentile of each size's recent runs, [`CostEstimator`]), and `worst(b)`, the
+//! slowest of those recent runs, which batches carrying a camera of raised criticality are
+//! planned with.
 //!
 //! Sizes not yet measured are estimated conservatively from the measured ones: between two
 //! measured sizes linearly; above the largest measured size `a`, as if batching gained nothing
@@ -14,6 +16,8 @@ use crate::deadline::CostEstimator;
 pub struct BatchCosts {
     /// `estimators[b - 1]` learns `cost(b)`.
     estimators: Vec<CostEstimator>,
+    /// `worst[b - 1]` learns the slowest recent run over `b` rows.
+    worst: Vec<CostEstimator>,
 }
 
 impl BatchCosts {
@@ -22,6 +26,9 @@ impl BatchCosts {
         Self {
             estimators: (0..max_batch.max(1))
                 .map(|_| CostEstimator::new(percentile))
+                .collect(),
+            worst: (0..max_batch.max(1))
+                .map(|_| CostEstimator::new(100.0))
                 .collect(),
         }
     }
@@ -32,56 +39,75 @@ impl BatchCosts {
     }
 
     /// Record one run of `rows` rows that took `cost_ns`. A probe's measurement restarts that
-    /// size's estimate (see [`CostEstimator::restart`]).
+    /// size's estimates (see [`CostEstimator::restart`]).
     pub fn record(&mut self, rows: usize, cost_ns: u64, probe: bool) {
-        let Some(e) = rows.checked_sub(1).and_then(|i| self.estimators.get_mut(i)) else {
+        let Some(i) = rows.checked_sub(1) else {
             return;
         };
-        if probe {
-            e.restart(cost_ns);
-        } else {
-            e.record(cost_ns);
+        for set in [&mut self.estimators, &mut self.worst] {
+            if let Some(e) = set.get_mut(i) {
+                if probe {
+                    e.restart(cost_ns);
+                } else {
+                    e.record(cost_ns);
+                }
+            }
         }
     }
 
     /// The measured estimate for exactly `b` rows (0 when not measured).
     pub fn measured(&self, b: usize) -> u64 {
-        b.checked_sub(1)
-            .and_then(|i| self.estimators.get(i))
-            .map_or(0, CostEstimator::estimate)
+        measured(&self.estimators, b)
     }
 
     /// Expected cost of a run over `b` rows (see the module doc); 0 when nothing is measured.
     pub fn cost(&self, b: usize) -> u64 {
-        let b = b.clamp(1, self.max_batch());
-        let mut best = 0u64;
-        for size in 1..=b {
-            best = best.max(self.raw(size));
-        }
-        best
+        curve(&self.estimators, b)
     }
 
-    /// The estimate for `b` before making the curve non-decreasing.
-    fn raw(&self, b: usize) -> u64 {
-        let m = self.measured(b);
-        if m > 0 {
-            return m;
+    /// The slowest recent run over `b` rows, estimated like [`BatchCosts::cost`].
+    pub fn worst(&self, b: usize) -> u64 {
+        curve(&self.worst, b).max(self.cost(b))
+    }
+}
+
+fn measured(set: &[CostEstimator], b: usize) -> u64 {
+    b.checked_sub(1)
+        .and_then(|i| set.get(i))
+        .map_or(0, CostEstimator::estimate)
+}
+
+/// The estimate for `b` rows from `set`, made non-decreasing in `b`.
+fn curve(set: &[CostEstimator], b: usize) -> u64 {
+    let b = b.clamp(1, set.len().max(1));
+    let mut best = 0u64;
+    for size in 1..=b {
+        best = best.max(raw(set, size));
+    }
+    best
+}
+
+/// The estimate for `b` before making the curve non-decreasing: measured, else interpolated
+/// between measured sizes, else extrapolated conservatively.
+fn raw(set: &[CostEstimator], b: usize) -> u64 {
+    let m = measured(set, b);
+    if m > 0 {
+        return m;
+    }
+    let below = (1..b).rev().find(|&a| measured(set, a) > 0);
+    let above = (b + 1..=set.len()).find(|&c| measured(set, c) > 0);
+    match (below, above) {
+        (Some(a), Some(c)) => {
+            let (ca, cc) = (measured(set, a) as f64, measured(set, c) as f64);
+            let t = (b - a) as f64 / (c - a) as f64;
+            (ca + (cc - ca) * t).round() as u64
         }
-        let below = (1..b).rev().find(|&a| self.measured(a) > 0);
-        let above = (b + 1..=self.max_batch()).find(|&c| self.measured(c) > 0);
-        match (below, above) {
-            (Some(a), Some(c)) => {
-                let (ca, cc) = (self.measured(a) as f64, self.measured(c) as f64);
-                let t = (b - a) as f64 / (c - a) as f64;
-                (ca + (cc - ca) * t).round() as u64
-            }
-            (Some(a), None) => {
-                let ca = self.measured(a);
-                ca.saturating_add(ca / a as u64 * (b - a) as u64)
-            }
-            (None, Some(c)) => self.measured(c),
-            (None, None) => 0,
+        (Some(a), None) => {
+            let ca = measured(set, a);
+            ca.saturating_add(ca / a as u64 * (b - a) as u64)
         }
+        (None, Some(c)) => measured(set, c),
+        (None, None) => 0,
     }
 }
 

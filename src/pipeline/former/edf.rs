@@ -8,6 +8,7 @@ use super::{
     BatchFormer, Candidate, Decision, Plan, PREDICTED_MISS_AT_INFER, PROBE_AFTER_PREDICTED_MISSES,
 };
 use crate::deadline::MonoTime;
+use crate::pipeline::camera::CameraId;
 
 /// Smallest extra wait allowed past a frame's expected arrival while holding.
 const MIN_HOLD_JITTER_NS: u64 = 1_000_000;
@@ -19,6 +20,17 @@ impl BatchFormer {
         candidates: &[Candidate],
         plan: &mut Plan,
     ) -> Decision {
+        // A frame must finish before its deadline, and start before its camera's next frame
+        // replaces it (latest wins: a frame still waiting then is superseded).
+        self.start_by.clear();
+        for c in candidates {
+            let next = self
+                .arrivals
+                .next_ready(c.camera)
+                .filter(|t| *t > c.ready_at);
+            self.start_by
+                .push(next.unwrap_or(MonoTime::from_nanos(u64::MAX)));
+        }
         self.order.clear();
         self.order.extend(0..candidates.len());
         // Total order (seq breaks ties), so the unstable, allocation-free sort is deterministic.
@@ -82,6 +94,7 @@ impl BatchFormer {
         if first == 0 {
             return Decision::Wait { until: None };
         }
+        let first = self.room_for_critical(now, candidates, first);
         self.predicted_in_a_row = 0;
 
         // 3. Hold the batch open for a frame about to arrive, if that is safe and pays.
@@ -106,8 +119,9 @@ impl BatchFormer {
     }
 
     /// Greedy batches over the live frames in deadline order, each the largest that meets the
-    /// earliest deadline in it: `Ok(size of the first batch)`, or `Err(position in the order of
-    /// the first frame no batch can serve in time)`.
+    /// earliest deadline in it and starts before any of its frames is superseded:
+    /// `Ok(size of the first batch)`, or `Err(position in the order of the first frame no batch
+    /// can serve in time)`.
     fn greedy(&self, now: MonoTime, candidates: &[Candidate]) -> Result<usize, usize> {
         let mut t = now;
         let mut first = None;
@@ -119,11 +133,24 @@ impl BatchFormer {
                 continue;
             }
             let deadline = candidates[self.order[pos]].deadline;
-            let remaining = self.order[pos..].iter().filter(|&&i| self.live[i]).count();
-            let mut b = remaining.min(self.settings.max_batch);
-            while b > 0
-                && t.add_nanos(self.costs.cost(b).saturating_add(self.downstream_ns)) >= deadline
-            {
+            // The live frames from here, in order, that can still start at t.
+            let mut fits = 0;
+            let mut scan = pos;
+            while scan < n && fits < self.settings.max_batch {
+                let i = self.order[scan];
+                if self.live[i] {
+                    if t >= self.start_by[i] {
+                        if fits == 0 {
+                            return Err(scan);
+                        }
+                        break;
+                    }
+                    fits += 1;
+                }
+                scan += 1;
+            }
+            let mut b = fits;
+            while b > 0 && !self.batch_fits(t, candidates, pos, b, deadline) {
                 b -= 1;
             }
             if b == 0 {
@@ -141,6 +168,61 @@ impl BatchFormer {
             }
         }
         Ok(first.unwrap_or(0))
+    }
+
+    /// Whether `b` live frames from `pos`, started at `t`, finish in time: by `cost(b)` before the
+    /// earliest deadline, and — for frames of raised criticality — by the slowest recent run
+    /// before their own deadline.
+    fn batch_fits(
+        &self,
+        t: MonoTime,
+        candidates: &[Candidate],
+        pos: usize,
+        b: usize,
+        deadline: MonoTime,
+    ) -> bool {
+        let finish = |cost: u64| t.add_nanos(cost.saturating_add(self.downstream_ns));
+        if finish(self.costs.cost(b)) >= deadline {
+            return false;
+        }
+        let worst = finish(self.costs.worst(b));
+        self.order[pos..]
+            .iter()
+            .copied()
+            .filter(|&i| self.live[i])
+            .take(b)
+            .filter(|&i| candidates[i].criticality > self.base_criticality)
+            .all(|i| worst < candidates[i].deadline)
+    }
+
+    /// The first batch's size, shrunk so that the engine is free in time for the next frame of
+    /// every camera of raised criticality that has no frame waiting now: a run never makes the
+    /// next critical frame late by its own length (the engine cannot be interrupted).
+    fn room_for_critical(&self, now: MonoTime, candidates: &[Candidate], b: usize) -> usize {
+        let mut b = b;
+        for (i, &criticality) in self.settings.criticalities.iter().enumerate() {
+            let camera = CameraId::at(i);
+            if criticality <= self.base_criticality
+                || candidates
+                    .iter()
+                    .enumerate()
+                    .any(|(k, c)| self.live[k] && c.camera == camera)
+            {
+                continue;
+            }
+            let Some((arrives, due)) = self.arrivals.next_frame(camera) else {
+                continue;
+            };
+            let solo = self.costs.worst(1).saturating_add(self.downstream_ns);
+            while b > 1 {
+                let free = now.add_nanos(self.costs.worst(b));
+                if free <= arrives || free.add_nanos(solo) < due {
+                    break;
+                }
+                b -= 1;
+            }
+        }
+        b
     }
 
     /// How long to hold a batch of `b` (every live frame) for the next expected frame, if at all.
@@ -166,9 +248,18 @@ impl BatchFormer {
         if cost_next == 0 {
             return None; // nothing measured: no basis for a hold
         }
+        // Holding delays each of the b frames by the wait plus the extra row's cost, and spares
+        // the newcomer a solo run after this batch: hold only when the frames involved finish
+        // earlier in total (which also means the wait is shorter than the engine time saved).
         let saving = cost_b.saturating_add(cost_1).saturating_sub(cost_next);
+        let wait = expected.nanos_since(now);
+        let delay_each = wait.saturating_add(cost_next.saturating_sub(cost_b));
+        let gain = saving.saturating_sub(wait);
         let finish_with_it = expected.add_nanos(cost_next.saturating_add(self.downstream_ns));
-        if expected.nanos_since(now) >= saving || finish_with_it >= earliest {
+        if wait >= saving
+            || delay_each.saturating_mul(b as u64) >= gain
+            || finish_with_it >= earliest
+        {
             return None;
         }
         // Start no later than the last instant at which b+1 rows still meet the earliest deadline.

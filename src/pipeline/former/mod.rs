@@ -5,7 +5,9 @@
 //! infer thread (or the simulation) hands it the ready frames and `now`, and it answers with a
 //! [`Decision`] and a [`Plan`]. Policies ([`BatchPolicyKind`]):
 //!
-//! * **edf** (redline): frames in deadline order; a frame that cannot make its deadline even
+//! * **edf** (redline): frames in deadline order, each of which must also start before its
+//!   camera's next frame is expected (a frame still waiting then is superseded: latest wins);
+//!   a frame that cannot make its deadline even
 //!   alone (`now + cost(1) + downstream > deadline`) is dropped before the engine as
 //!   `predicted_miss:infer`; the first batch is the largest `b ≤ max_batch` with
 //!   `now + cost(b) + downstream ≤` the earliest deadline in it. If the frames that wait cannot
@@ -14,8 +16,11 @@
 //!   fails is dropped, and the plan is made again: under overload the least critical camera
 //!   loses frames first. A batch is held open for a frame about to arrive (from a camera with no
 //!   frame waiting) only while every deadline in it still holds after the wait, and only when
-//!   the wait is shorter than the engine time the merge saves (`cost(b) + cost(1) −
-//!   cost(b+1)`) — never for a fixed time.
+//!   the frames involved finish earlier in total: the wait plus the extra row, paid by each of
+//!   the `b` frames, must be less than what the newcomer saves by not running alone after them
+//!   (`cost(b) + cost(1) − cost(b+1) − wait`). Never for a fixed time. Holding buys latency for
+//!   one frame at the others' expense, so it is rare; capacity under load comes from the
+//!   batches that form by themselves while the engine is busy.
 //! * **fifo**: one frame per run, in the order frames became ready: what one node per camera
 //!   sharing a GPU amounts to.
 //! * **timeout**: round-robin batches of up to `min(max_batch, cameras)` frames, pushed when full
@@ -113,6 +118,9 @@ pub struct FormerSettings {
     pub predictive: bool,
     /// `deadline.cost_percentile`.
     pub cost_percentile: f64,
+    /// Each camera's criticality (camera index order). Batches carrying a camera more critical
+    /// than the least critical one are planned with the slowest recent run, not the percentile.
+    pub criticalities: Vec<i32>,
 }
 
 /// The batch former. See the [module docs](self).
@@ -130,10 +138,14 @@ pub struct BatchFormer {
     holding_since: Option<MonoTime>,
     /// Planning for the last frames: no holds, no timeouts.
     flushing: bool,
+    /// The lowest configured criticality: frames above it are planned conservatively.
+    base_criticality: i32,
     stats: FormerStats,
-    /// Scratch: candidate indices in deadline order, and which are still live.
+    /// Scratch: candidate indices in deadline order, which are still live, and by when each
+    /// must start (before its camera's next frame supersedes it).
     order: Vec<usize>,
     live: Vec<bool>,
+    start_by: Vec<MonoTime>,
 }
 
 impl BatchFormer {
@@ -150,9 +162,11 @@ impl BatchFormer {
             round_robin: 0,
             holding_since: None,
             flushing: false,
+            base_criticality: settings.criticalities.iter().copied().min().unwrap_or(0),
             stats: FormerStats::new(max_batch, cameras),
             order: Vec::with_capacity(cameras),
             live: Vec::with_capacity(cameras),
+            start_by: Vec::with_capacity(cameras),
             settings: FormerSettings {
                 max_batch,
                 cameras,
@@ -184,9 +198,10 @@ impl BatchFormer {
         self.downstream_ns = nanos;
     }
 
-    /// A frame of `camera` became ready at `now` (feeds the arrival estimate used for holds).
-    pub fn on_ready(&mut self, camera: CameraId, now: MonoTime) {
-        self.arrivals.on_ready(camera, now);
+    /// A frame of `camera` became ready at `now`, due at `deadline` (feeds the estimates of
+    /// each camera's next frame, used for holds and to keep room for critical cameras).
+    pub fn on_ready(&mut self, camera: CameraId, now: MonoTime, deadline: MonoTime) {
+        self.arrivals.on_ready(camera, now, deadline);
     }
 
     /// One engine run over `rows` rows took `cost_ns` (a probe restarts that size's estimate).

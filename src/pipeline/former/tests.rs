@@ -24,6 +24,7 @@ fn former(policy: BatchPolicyKind, max_batch: usize, cameras: usize, hold: bool)
         cameras,
         predictive: true,
         cost_percentile: 99.0,
+        criticalities: vec![0; cameras],
     })
 }
 
@@ -101,25 +102,28 @@ fn under_overload_the_lowest_criticality_goes_first_then_the_latest_deadline() {
 
 #[test]
 fn holds_for_a_frame_about_to_arrive_only_when_it_pays_and_is_safe() {
-    let mut f = former(BatchPolicyKind::Edf, 4, 2, true);
-    teach(&mut f, 8, 1); // cost(1) 9, cost(2) 10: merging saves 8 ms
-                         // Camera 1 is ready every 33 ms, last at 30 → next expected at 63.
-    f.on_ready(CameraId(1), t(0));
-    f.on_ready(CameraId(1), t(30));
-    let mut plan = Plan::with_capacity(2);
+    let mut f = former(BatchPolicyKind::Edf, 4, 3, true);
+    teach(&mut f, 8, 1); // cost(b) = 8 + b: a merge saves 8 ms of engine time
+                         // Camera 2 is ready every 33 ms, last at 33 → next expected at 66.
+    f.on_ready(CameraId(2), t(0), t(100));
+    f.on_ready(CameraId(2), t(33), t(133));
+    let mut plan = Plan::with_capacity(3);
     let c = [cand(0, 0, 200, 0)];
-    // At 58: the frame is 5 ms away (< 8 ms saved) and 63 + 10 < 200 → hold.
-    match f.plan(t(58), &c, &mut plan) {
+    // At 64: 2 ms away; the frame waiting pays 2 + 1 ms, the newcomer saves 8 − 2 → hold.
+    match f.plan(t(64), &c, &mut plan) {
         Decision::Wait { until: Some(u) } => {
-            assert!(u >= t(63) && u < t(200 - 10), "{u:?}");
+            assert!(u >= t(66) && u < t(200 - 10), "{u:?}");
         }
         d => panic!("expected a hold, got {d:?}"),
     }
-    // At 50: 13 ms away, more than the 8 ms a merge saves → run now.
-    assert_eq!(f.plan(t(50), &c, &mut plan), Decision::Run);
-    // A tight deadline forbids the hold: 63 + 10 ≥ 70.
-    let tight = [cand(0, 0, 70, 0)];
-    assert_eq!(f.plan(t(58), &tight, &mut plan), Decision::Run);
+    // At 61: 5 ms away; 5 + 1 ≥ 8 − 5: everyone is better off running now.
+    assert_eq!(f.plan(t(61), &c, &mut plan), Decision::Run);
+    // Two frames waiting at 64: each would pay 3 ms, 2 × 3 ≥ 6 saved → run now.
+    let two = [cand(0, 0, 200, 0), cand(1, 1, 200, 0)];
+    assert_eq!(f.plan(t(64), &two, &mut plan), Decision::Run);
+    // A tight deadline forbids the hold: 66 + cost(2) = 76 ≥ 75.
+    let tight = [cand(0, 0, 75, 0)];
+    assert_eq!(f.plan(t(64), &tight, &mut plan), Decision::Run);
 }
 
 #[test]
@@ -195,8 +199,8 @@ proptest! {
         // The last camera (no frame waiting) is about to deliver.
         let now_ms = 200 + now_ms;
         let extra = CameraId::at(frames.len());
-        f.on_ready(extra, t(now_ms - period / 2 - period));
-        f.on_ready(extra, t(now_ms - period / 2));
+        f.on_ready(extra, t(now_ms - period / 2 - period), t(now_ms + 500));
+        f.on_ready(extra, t(now_ms - period / 2), t(now_ms + 500));
         let c: Vec<Candidate> = frames
             .iter()
             .enumerate()
