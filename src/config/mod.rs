@@ -24,8 +24,8 @@ use std::path::{Path, PathBuf};
 use serde_norway::Value;
 
 pub use model::{
-    BackendKind, ChannelOrder, LetterboxAnchor, ModelConfig, ModelFamily, Precision, ResizeMode,
-    TensorDType, TensorLayout,
+    BackendKind, ChannelOrder, ExecutionProvider, LetterboxAnchor, ModelConfig, ModelFamily,
+    Precision, ResizeMode, TensorDType, TensorLayout, MAX_BATCH_LIMIT,
 };
 pub use sections::{
     DeadlineConfig, ImageTransport, InputConfig, MonitorConfig, OutputConfig, PipelineConfig,

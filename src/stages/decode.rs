@@ -1,4 +1,5 @@
-//! The decode stage: network outputs → detections in source pixels, into a pooled array.
+//! The decode stage: network outputs (row 0: batches of one) → detections in source pixels, into
+//! a pooled array.
 
 use crate::detect::Decoder;
 use crate::error::{FrameError, Stage};
@@ -39,7 +40,7 @@ impl ProcessStage<Inferred> for DecodeStage {
             .ok_or(FrameError::PoolExhausted(Stage::Decode))?;
         let stats = self
             .decoder
-            .decode(&input.outputs, &input.transform, &mut out)?;
+            .decode(&input.outputs, 0, &input.transform, &mut out)?;
         self.non_finite_anchors += stats.non_finite as u64;
         Ok(out)
     }

@@ -1,4 +1,5 @@
-//! The infer stage: run the engine on a filled input tensor into pooled output buffers.
+//! The infer stage: run the engine on a filled input tensor (a batch of one, row 0) into pooled
+//! output buffers.
 
 use crate::error::{FrameError, Stage};
 use crate::frame::{Lease, LetterboxTransform, Pool};
@@ -38,7 +39,7 @@ impl ProcessStage<Preprocessed> for InferStage {
             .outputs
             .try_lease()
             .ok_or(FrameError::PoolExhausted(Stage::Infer))?;
-        self.engine.run(meta.seq, &input.tensor, &mut outputs)?;
+        self.engine.run(&[meta.seq], &input.tensor, &mut outputs)?;
         // The input tensor returns to its pool here, before decoding starts.
         Ok(Inferred {
             outputs,

@@ -1,5 +1,5 @@
-//! The preprocess stage: view (or decode) the pooled frame, then one fused pass straight into a
-//! pooled engine input tensor.
+//! The preprocess stage: view (or decode) the pooled frame, then one fused pass straight into
+//! row 0 of a pooled engine input tensor (batches of one; the batch former fills other rows).
 
 use crate::error::{FrameError, Stage};
 use crate::frame::{Lease, LetterboxTransform, Pool};
@@ -55,7 +55,7 @@ impl ProcessStage<Lease<FrameBuffer>> for PreprocessStage {
             Some(view) => view?,
             None => self.decoder.decode(&frame.bytes, &mut self.decoded)?,
         };
-        let transform = self.preprocessor.run(&image, tensor.tensor_mut()?)?;
+        let transform = self.preprocessor.run(&image, tensor.row_mut(0)?)?;
         Ok(Preprocessed { tensor, transform })
     }
 }

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use redline::detect::ImageDetector;
-use redline::frame::{ImageLimits, ImageView, PixelEncoding};
+use redline::frame::{Detection, ImageLimits, ImageView, PixelEncoding};
 use redline::Config;
 
 /// The photos with reference detections in `data/expected/detections_onnxruntime.json`.
@@ -18,13 +18,16 @@ pub struct Found {
     pub bbox: [f32; 4],
 }
 
-/// `image` (under `data/images`) decoded to RGB8 and run through `detector`.
-pub fn detect_photo(detector: &mut ImageDetector, image: &str) -> Vec<Found> {
-    let rgb = image::open(super::shared_root().join("data/images").join(image))
+/// `image` (under `data/images`) decoded to RGB8.
+pub fn load_photo(image: &str) -> image::RgbImage {
+    image::open(super::shared_root().join("data/images").join(image))
         .unwrap_or_else(|e| panic!("open photo {image}: {e}"))
-        .to_rgb8();
+        .to_rgb8()
+}
+
+fn view(rgb: &image::RgbImage) -> ImageView<'_> {
     let (w, h) = rgb.dimensions();
-    let view = ImageView::new(
+    ImageView::new(
         w,
         h,
         w as usize * 3,
@@ -32,8 +35,10 @@ pub fn detect_photo(detector: &mut ImageDetector, image: &str) -> Vec<Found> {
         rgb.as_raw(),
         ImageLimits::default(),
     )
-    .expect("valid photo");
-    let detections = detector.detect(&view).expect("detect").0.to_vec();
+    .expect("valid photo")
+}
+
+fn found(detector: &ImageDetector, detections: &[Detection]) -> Vec<Found> {
     detections
         .iter()
         .map(|d| Found {
@@ -42,6 +47,21 @@ pub fn detect_photo(detector: &mut ImageDetector, image: &str) -> Vec<Found> {
             bbox: d.bbox,
         })
         .collect()
+}
+
+/// `image` (under `data/images`) decoded to RGB8 and run through `detector`.
+pub fn detect_photo(detector: &mut ImageDetector, image: &str) -> Vec<Found> {
+    let rgb = load_photo(image);
+    let detections = detector.detect(&view(&rgb)).expect("detect").0.to_vec();
+    found(detector, &detections)
+}
+
+/// `images` run through `detector` in batches of its engine's `max_batch` rows.
+pub fn detect_photos_batched(detector: &mut ImageDetector, images: &[&str]) -> Vec<Vec<Found>> {
+    let rgbs: Vec<image::RgbImage> = images.iter().map(|i| load_photo(i)).collect();
+    let views: Vec<ImageView<'_>> = rgbs.iter().map(view).collect();
+    let all = detector.detect_many(&views).expect("detect batch");
+    all.iter().map(|d| found(detector, d)).collect()
 }
 
 /// `config/yolox_nano.yaml` with its model path pointed at the shared YOLOX-nano, or `None`
@@ -59,4 +79,31 @@ pub fn yolox_config() -> Option<Config> {
         Config::from_yaml_str(&text, "yolox_nano.yaml", path.parent().expect("config dir"))
             .expect("valid yolox config"),
     )
+}
+
+/// Whether two detection lists of the same image agree: the same number, and each of `a`
+/// matched by one of `b` of the same class with IoU ≥ 0.99 and a score within 1e-3 (runs of the
+/// same model that differ only in how the work was batched). `Err` says what differs.
+pub fn same_detections(a: &[Found], b: &[Found]) -> Result<(), String> {
+    if a.len() != b.len() {
+        return Err(format!(
+            "{} vs {} detections: {a:?} vs {b:?}",
+            a.len(),
+            b.len()
+        ));
+    }
+    let mut used = vec![false; b.len()];
+    for d in a {
+        let hit = b.iter().enumerate().position(|(i, o)| {
+            !used[i]
+                && o.class == d.class
+                && (o.score - d.score).abs() <= 1e-3
+                && redline::detect::iou(&o.bbox, &d.bbox) >= 0.99
+        });
+        match hit {
+            Some(i) => used[i] = true,
+            None => return Err(format!("{d:?} has no match in {b:?}")),
+        }
+    }
+    Ok(())
 }
