@@ -12,6 +12,8 @@ mod buffers;
 pub mod contract;
 mod error;
 pub mod fault;
+#[cfg(feature = "onnxruntime")]
+pub mod onnxruntime;
 #[cfg(feature = "tensorrt")]
 pub mod tensorrt;
 pub mod tract;
@@ -173,6 +175,9 @@ pub fn load_engine(config: &ModelConfig) -> Result<Box<dyn Engine>, ModelError> 
             backend: "tensorrt",
             why: "this build has no TensorRT backend (build with feature `tensorrt`)",
         }),
+        #[cfg(feature = "onnxruntime")]
+        BackendKind::OnnxRuntime => onnxruntime::OnnxRuntimeBackend.load(config),
+        #[cfg(not(feature = "onnxruntime"))]
         BackendKind::OnnxRuntime => Err(ModelError::BackendUnavailable {
             model: error::file_name(&config.path),
             backend: "onnxruntime",

@@ -1,8 +1,10 @@
 //! The shared photos and models as the detection tests use them: the photo names, the YOLOX
-//! config pointed at the shared model, and one photo run through an [`ImageDetector`].
+//! config pointed at the shared model, one photo (or several, as one batch) run through an
+//! [`ImageDetector`], and the check that a batch's rows detect what single runs detect.
 
 use std::path::PathBuf;
 
+use redline::config::ModelConfig;
 use redline::detect::ImageDetector;
 use redline::frame::{Detection, ImageLimits, ImageView, PixelEncoding};
 use redline::Config;
@@ -106,4 +108,34 @@ pub fn same_detections(a: &[Found], b: &[Found]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `cfg` with `model.max_batch` set.
+pub fn with_batch(mut cfg: ModelConfig, max_batch: usize) -> ModelConfig {
+    cfg.max_batch = max_batch;
+    cfg
+}
+
+/// Each photo alone through a `max_batch: 1` detector, and all of them as one batch through a
+/// detector of `max_batch` rows (more rows than photos: the batch is smaller than the engine's
+/// maximum); the detections must agree photo by photo.
+pub fn rows_match_single_runs(cfg: &ModelConfig, max_batch: usize) {
+    let mut single = ImageDetector::new(&with_batch(cfg.clone(), 1)).expect("load single");
+    let mut batched = ImageDetector::new(&with_batch(cfg.clone(), max_batch)).expect("load batch");
+    assert_eq!(batched.engine().max_batch(), max_batch);
+    let alone: Vec<_> = PHOTOS
+        .iter()
+        .map(|p| detect_photo(&mut single, p))
+        .collect();
+    let together = detect_photos_batched(&mut batched, &PHOTOS);
+    assert_eq!(together.len(), PHOTOS.len());
+    assert!(
+        alone.iter().any(|a| !a.is_empty()),
+        "the single runs found nothing"
+    );
+    for ((photo, a), b) in PHOTOS.iter().zip(&alone).zip(&together) {
+        if let Err(why) = same_detections(a, b) {
+            panic!("{photo}: batch row differs from the single run: {why}");
+        }
+    }
 }
