@@ -30,8 +30,8 @@ pub use cameras::{
     INPUT_CAMERA_NAME, MAX_CAMERAS,
 };
 pub use model::{
-    BackendKind, ChannelOrder, LetterboxAnchor, ModelConfig, ModelFamily, Precision, ResizeMode,
-    TensorDType, TensorLayout,
+    BackendKind, ChannelOrder, ExecutionProvider, LetterboxAnchor, ModelConfig, ModelFamily,
+    Precision, ResizeMode, TensorDType, TensorLayout, MAX_BATCH_LIMIT,
 };
 pub use sections::{
     DeadlineConfig, ImageTransport, InputConfig, MonitorConfig, OutputConfig, PipelineConfig,

@@ -44,7 +44,9 @@ impl RowStage<InferredBatch> for DecodeStage {
             .detections
             .try_lease()
             .ok_or(FrameError::PoolExhausted(Stage::Decode))?;
-        let stats = self.decoder.decode(&batch.outputs, &transform, &mut out)?;
+        let stats = self
+            .decoder
+            .decode(&batch.outputs, row, &transform, &mut out)?;
         self.non_finite_anchors += stats.non_finite as u64;
         Ok(out)
     }

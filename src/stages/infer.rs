@@ -45,8 +45,7 @@ pub struct InferStage {
 impl InferStage {
     /// `in_transit`: finished batches that may wait for or sit in the row stage at once.
     pub fn new(engine: Box<dyn Engine>, preprocessor: Preprocessor, in_transit: usize) -> Self {
-        // TODO(batch API): engine.max_batch() once the engines take several rows.
-        let max_batch = 1;
+        let max_batch = engine.max_batch().max(1);
         Self {
             inputs: Pool::at_least_one(1, |_| engine.new_input()),
             outputs: Pool::at_least_one(in_transit + 1, |_| engine.new_outputs()),
@@ -85,10 +84,7 @@ impl BatchStage<Prepared> for InferStage {
         let open = self.open.as_mut().ok_or(FrameError::Engine)?;
         let row = open.transforms.len();
         let image = frame.view()?;
-        if row > 0 {
-            return Err(FrameError::Engine);
-        }
-        let transform = self.preprocessor.run(&image, open.input.tensor_mut()?)?;
+        let transform = self.preprocessor.run(&image, open.input.row_mut(row)?)?;
         open.transforms.push(transform);
         Ok(())
     }
@@ -104,8 +100,7 @@ impl BatchStage<Prepared> for InferStage {
             .ok_or(FrameError::PoolExhausted(Stage::Infer))?;
         self.frames.clear();
         self.frames.extend(rows.iter().map(|m| m.seq));
-        let seq = self.frames.first().copied().unwrap_or(u64::MAX);
-        self.engine.run(seq, &open.input, &mut outputs)?;
+        self.engine.run(&self.frames, &open.input, &mut outputs)?;
         // The input tensor returns to its pool here, before decoding starts.
         Ok(InferredBatch {
             outputs,
@@ -127,7 +122,6 @@ impl BatchStage<Prepared> for InferStage {
         }
         self.frames.clear();
         self.frames.resize(rows, u64::MAX);
-        // TODO(batch API): run `rows` rows once the engines take several.
-        self.engine.run(u64::MAX, &input, &mut outputs).is_ok()
+        self.engine.run(&self.frames, &input, &mut outputs).is_ok()
     }
 }
