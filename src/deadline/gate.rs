@@ -3,22 +3,25 @@
 //! Each stage thread owns one [`PredictionGate`]. A frame entering the stage is first checked
 //! against its deadline (`MissedAt{stage}` once passed); then, unless it is already a probe,
 //! [`DeadlinePolicy::predict`] asks whether the expected cost of the remaining stages still
-//! fits. A predicted miss does not drop the frame outright:
+//! fits. A predicted miss is dropped or let through as a probe:
 //!
-//! * **The first predicted miss after frames fit goes through as a probe.** It runs every
-//!   stage without further predictions and re-measures them (a probe in time restarts a stage's
-//!   cost window, see [`crate::deadline::cost`]). Predicted drops begin only if the prediction
-//!   persists after a probe.
-//! * While predictions keep failing, probes come every 2nd, then every 4th frame
-//!   ([`MAX_PROBE_INTERVAL`]): a stall that has ended is found within four frames, and one
-//!   that goes on costs the engine one frame in four.
+//! * **The second predicted miss in a row is a probe.** It runs every stage without further
+//!   predictions and re-measures them; a probe still in time restarts a stage's cost window
+//!   (see [`crate::deadline::cost`]). The first predicted miss is dropped: it is usually a
+//!   frame that waited behind a slow one and cannot make it whatever the estimate, and dropping
+//!   it frees the stage, so the next frame — the probe — arrives fresh and measures the stage
+//!   rather than its queue.
+//! * While predictions keep failing, probes come every 4th frame ([`MAX_PROBE_INTERVAL`]): a
+//!   stall that has ended is found within four frames, and one that goes on costs the stage one
+//!   frame in four.
 //! * Any frame that fits resets the gate.
 //!
 //! Together with the cost estimate's robustness (the single largest sample in the window is
-//! set aside), one slow frame never causes a predicted drop: predicted drops need at least two
-//! slow samples *and* a probe after which the prediction still failed. Predicted drops are
-//! deadline misses for the monitor (the frame was not delivered), so this is what keeps one
-//! outlier from turning into a run of consecutive misses.
+//! set aside), one slow frame never inflates a prediction: the only frames dropped after it are
+//! ones that waited behind it and truly cannot make their deadline (at most one per stage,
+//! since the next frame finds the stage free). A stall of two slow frames inflates the estimate
+//! for at most one predicted drop before a probe restarts it. Predicted drops are deadline
+//! misses for the monitor (the frame was not delivered).
 //!
 //! Pure and clock-free: the caller passes `now`; no allocation.
 
@@ -40,10 +43,20 @@ pub enum Entry {
     Probe,
 }
 
+/// A frame at a stage's entry: what the entry checks need to know about it.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Entering {
+    pub deadline: FrameDeadline,
+    /// When the frame was handed to this stage (it has waited for it since).
+    pub handed_over: MonoTime,
+    /// Already a probe (an earlier stage let it through despite a predicted miss).
+    pub probe: bool,
+}
+
 /// One stage's predict → go / probe / drop state machine. See the [module docs](self).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PredictionGate {
-    /// Predicted misses between probes: 1 (the next predicted miss probes), 2, 4, … up to
+    /// Predicted misses per probe: 2 (drop one, probe the next), then
     /// [`MAX_PROBE_INTERVAL`].
     interval: u32,
     /// Predicted drops since the last probe.
@@ -59,7 +72,7 @@ impl Default for PredictionGate {
 impl PredictionGate {
     pub const fn new() -> Self {
         Self {
-            interval: 1,
+            interval: 2,
             dropped_since_probe: 0,
         }
     }
@@ -91,15 +104,14 @@ impl PredictionGate {
         policy: &DeadlinePolicy,
         stage: Stage,
         now: MonoTime,
-        deadline: &FrameDeadline,
+        frame: &Entering,
         costs: &StageCosts,
-        already_probe: bool,
     ) -> Result<Entry, DropReason> {
-        policy.check_hop(stage, now, deadline)?;
-        if already_probe {
+        policy.check_hop(stage, now, &frame.deadline)?;
+        if frame.probe {
             return Ok(Entry::Go);
         }
-        self.decide(policy.predict(stage, now, deadline, costs))
+        self.decide(policy.predict(stage, frame.handed_over, now, &frame.deadline, costs))
     }
 }
 
@@ -118,13 +130,13 @@ mod tests {
     }
 
     #[test]
-    fn first_predicted_miss_probes_then_probes_back_off_to_one_in_four() {
+    fn second_predicted_miss_probes_then_one_in_four() {
         let mut g = PredictionGate::new();
         let drop = MISS.map(|()| Entry::Go);
         let p = Ok(Entry::Probe);
         assert_eq!(
             decisions(&mut g, 12),
-            vec![p, drop, p, drop, drop, drop, p, drop, drop, drop, p, drop]
+            vec![drop, p, drop, drop, drop, p, drop, drop, drop, p, drop, drop]
         );
     }
 
@@ -134,6 +146,7 @@ mod tests {
         decisions(&mut g, 5);
         assert_eq!(g.decide(Ok(())), Ok(Entry::Go));
         assert_eq!(g, PredictionGate::new());
+        assert_eq!(g.decide(MISS), MISS.map(|()| Entry::Go));
         assert_eq!(g.decide(MISS), Ok(Entry::Probe));
     }
 
@@ -154,9 +167,14 @@ mod tests {
         let costs = StageCosts::new();
         costs.set_expected(Stage::Infer, 60_000_000);
         let mut g = PredictionGate::new();
+        let frame = |handed_over: u64, probe: bool| Entering {
+            deadline: d,
+            handed_over: ms(handed_over),
+            probe,
+        };
         // Past the deadline: missed, whatever the gate's state, and the gate is untouched.
         assert_eq!(
-            g.enter(&policy, Stage::Infer, ms(100), &d, &costs, true),
+            g.enter(&policy, Stage::Infer, ms(100), &frame(100, true), &costs),
             Err(DropReason::MissedAt {
                 stage: Stage::Infer
             })
@@ -164,21 +182,21 @@ mod tests {
         assert_eq!(g, PredictionGate::new());
         // A frame that is already a probe skips the prediction.
         assert_eq!(
-            g.enter(&policy, Stage::Infer, ms(50), &d, &costs, true),
+            g.enter(&policy, Stage::Infer, ms(50), &frame(50, true), &costs),
             Ok(Entry::Go)
         );
         assert_eq!(g, PredictionGate::new());
-        // 50 + 60 > 100: the first predicted miss probes, the next one drops.
+        // 50 + 60 > 100: the first predicted miss drops, the next one probes.
         assert_eq!(
-            g.enter(&policy, Stage::Infer, ms(50), &d, &costs, false),
-            Ok(Entry::Probe)
-        );
-        assert_eq!(
-            g.enter(&policy, Stage::Infer, ms(50), &d, &costs, false),
+            g.enter(&policy, Stage::Infer, ms(50), &frame(50, false), &costs),
             MISS.map(|()| Entry::Go)
         );
         assert_eq!(
-            g.enter(&policy, Stage::Infer, ms(40), &d, &costs, false),
+            g.enter(&policy, Stage::Infer, ms(50), &frame(50, false), &costs),
+            Ok(Entry::Probe)
+        );
+        assert_eq!(
+            g.enter(&policy, Stage::Infer, ms(40), &frame(40, false), &costs),
             Ok(Entry::Go)
         );
     }

@@ -26,7 +26,7 @@ pub use alarm::{AlarmState, Cause, Level, Transition};
 pub use clock::{Clock, ManualClock, MonoTime, SystemClock};
 pub use cost::{CostEstimator, StageCosts};
 pub use diagnostics::{alarm_status, deadline_status, StatusContent};
-pub use gate::{Entry, PredictionGate};
+pub use gate::{Entering, Entry, PredictionGate};
 pub use latency::{LatencyHistogram, LatencyHistograms, LatencySummary};
 pub use monitor::{MonitorSnapshot, Outcome, SafetyMonitor};
 pub use policy::{DeadlinePolicy, FrameDeadline};

@@ -1,5 +1,5 @@
 //! The stage thread loops. Each frame, at each stage: hop check (`MissedAt`), predictive check
-//! (`PredictedMiss`), the stage's work (timed into its cost estimate and histogram, panics
+//! through the stage's [`PredictionGate`] (go, probe, or `PredictedMiss`), the stage's work (timed into its cost estimate and histogram, panics
 //! caught as `EngineError`), the per-stage budget, then the hand-over. Publish checks the
 //! deadline last, immediately before the send.
 
@@ -8,7 +8,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use crossbeam::channel::{Receiver, Sender};
 use crossbeam::sync::Parker;
 
-use crate::deadline::{CostEstimator, LatencyHistogram};
+use crate::deadline::{CostEstimator, Entering, Entry, LatencyHistogram, PredictionGate};
 use crate::error::{DropReason, FrameError, Stage};
 use crate::pipeline::shared::Shared;
 use crate::pipeline::slot::{CloseOnDrop, Slot};
@@ -20,18 +20,13 @@ pub(crate) struct InFlight<T> {
     pub(crate) payload: T,
 }
 
-/// After this many consecutive predicted misses at a stage, the next frame goes through as a
-/// probe: it re-measures the stage costs, so an estimate inflated by a stall that has ended
-/// cannot keep every frame dropped forever.
-pub(crate) const PROBE_AFTER_PREDICTED_MISSES: u32 = 5;
-
-/// Per-thread stage state: its cost estimator, work-time histogram and probe counter.
+/// Per-thread stage state: its cost estimator, work-time histogram and prediction gate.
 pub(crate) struct StageCtx<'a, M> {
     stage: Stage,
     shared: &'a Shared<M>,
     estimator: CostEstimator,
     pub(crate) histogram: LatencyHistogram,
-    predicted_in_a_row: u32,
+    gate: PredictionGate,
 }
 
 impl<'a, M> StageCtx<'a, M> {
@@ -41,49 +36,46 @@ impl<'a, M> StageCtx<'a, M> {
             shared,
             estimator: CostEstimator::new(shared.cost_percentile),
             histogram: LatencyHistogram::new(),
-            predicted_in_a_row: 0,
+            gate: PredictionGate::new(),
         }
     }
 
-    /// Entry checks: the deadline has not passed and the remaining stages can still fit. After
-    /// [`PROBE_AFTER_PREDICTED_MISSES`] predicted misses in a row, the frame becomes a probe.
+    /// Entry checks: the deadline has not passed and the remaining stages can still fit; a
+    /// predicted miss goes through as a probe or is dropped, as the stage's gate decides.
     fn enter(&mut self, meta: &mut FrameMeta) -> Result<(), DropReason> {
-        let now = self.shared.now();
-        let policy = &self.shared.policy;
-        policy.check_hop(self.stage, now, &meta.deadline)?;
-        if meta.probe {
-            return Ok(());
+        let frame = Entering {
+            deadline: meta.deadline,
+            handed_over: meta.handoff,
+            probe: meta.probe,
+        };
+        let entry = self.gate.enter(
+            &self.shared.policy,
+            self.stage,
+            self.shared.now(),
+            &frame,
+            &self.shared.costs,
+        )?;
+        if entry == Entry::Probe {
+            meta.probe = true;
+            tracing::debug!(stage = self.stage.name(), seq = meta.seq, "probe frame");
         }
-        match policy.predict(self.stage, now, &meta.deadline, &self.shared.costs) {
-            Ok(()) => {
-                self.predicted_in_a_row = 0;
-                Ok(())
-            }
-            Err(_) if self.predicted_in_a_row + 1 >= PROBE_AFTER_PREDICTED_MISSES => {
-                self.predicted_in_a_row = 0;
-                meta.probe = true;
-                tracing::debug!(stage = self.stage.name(), seq = meta.seq, "probe frame");
-                Ok(())
-            }
-            Err(reason) => {
-                self.predicted_in_a_row += 1;
-                Err(reason)
-            }
-        }
+        Ok(())
     }
 
     /// Run the stage's work, timing it; a panic in the work is an `EngineError`. A probe's
-    /// measurement restarts the stage's cost estimate.
+    /// measurement restarts the stage's cost estimate if the probe is still in time.
     fn run<T>(
         &mut self,
-        probe: bool,
+        meta: &FrameMeta,
         work: impl FnOnce() -> Result<T, FrameError>,
     ) -> Result<T, DropReason> {
         let start = self.shared.now();
         let result = catch_unwind(AssertUnwindSafe(work));
-        let cost = self.shared.now().nanos_since(start);
-        let estimate = if probe {
-            self.estimator.restart(cost)
+        let end = self.shared.now();
+        let cost = end.nanos_since(start);
+        let estimate = if meta.probe {
+            self.estimator
+                .record_probe(cost, !meta.deadline.passed(end))
         } else {
             self.estimator.record(cost)
         };
@@ -173,7 +165,7 @@ pub(crate) fn ingest_loop<I: IngestStage>(
         }
         let message = arrived.message;
         let frame = match ctx
-            .run(meta.probe, || work.load(message, &meta))
+            .run(&meta, || work.load(message, &meta))
             .and_then(|frame| ctx.check_budget(&meta).map(|()| frame))
         {
             Ok(frame) => frame,
@@ -210,7 +202,7 @@ fn process_one<M, In, W: ProcessStage<In>>(
     }
     let frozen = meta;
     match ctx
-        .run(frozen.probe, || work.process(payload, &frozen))
+        .run(&frozen, || work.process(payload, &frozen))
         .and_then(|out| ctx.check_budget(&frozen).map(|()| out))
     {
         Ok(output) => {
@@ -311,7 +303,7 @@ pub(crate) fn publish_loop<M, In, W: PublishStage<In>>(
             );
             continue;
         }
-        match ctx.run(meta.probe, || work.publish(payload, &meta)) {
+        match ctx.run(&meta, || work.publish(payload, &meta)) {
             Ok(()) => shared.published(meta.deadline.latency_at(shared.now()), meta.seq),
             Err(reason) => ctx.drop_frame(reason, meta.seq),
         }
