@@ -22,7 +22,7 @@ pub mod monitor;
 pub mod policy;
 
 pub use accounting::{Accounting, AccountingSnapshot, DropCounts};
-pub use alarm::{AlarmState, Cause, Level, Transition};
+pub use alarm::{AlarmState, Cause, Level, Recovery, Transition};
 pub use clock::{Clock, ManualClock, MonoTime, SystemClock};
 pub use cost::{CostEstimator, StageCosts};
 pub use diagnostics::{alarm_status, deadline_status, StatusContent};

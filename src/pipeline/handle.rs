@@ -169,13 +169,13 @@ where
     S: PublishStage<D::Output>,
 {
     /// Start the five stage threads and the watchdog. Preallocate pools before calling this:
-    /// memory is locked (`pipeline.lock_memory`) once the threads are up.
+    /// memory is locked (`pipeline.lock_memory`) once the threads are up. The monitor's
+    /// watchdogs are armed last, when all of that is done.
     pub fn start(
         settings: &PipelineSettings,
         clock: Arc<dyn Clock>,
         stages: StageSet<I, P, N, D, S>,
     ) -> Result<Self, PipelineError> {
-        let now = clock.now();
         let (transitions_tx, transitions) = channel::bounded(TRANSITION_CHANNEL_CAPACITY);
         let (events_tx, events) = channel::bounded(FRAME_EVENT_CAPACITY);
         let (ingress, ingress_parker) = Slot::new(settings.pipeline.channel_capacity);
@@ -186,7 +186,7 @@ where
             costs: StageCosts::new(),
             accounting: Default::default(),
             telemetry: Mutex::new(Telemetry {
-                monitor: SafetyMonitor::new(&settings.monitor, now),
+                monitor: SafetyMonitor::new(&settings.monitor),
                 end_to_end: LatencyHistogram::new(),
                 log: Vec::with_capacity(TRANSITION_LOG_CAPACITY),
                 log_overflow: 0,
@@ -264,6 +264,8 @@ where
             memory: rt::lock_memory(settings.pipeline.lock_memory),
         };
         let watchdog = Self::start_watchdog(&shared, &settings.monitor)?;
+        // Ready: the watchdogs count from now, not from before the set-up above.
+        shared.arm();
         Ok(Self {
             shared,
             transitions,
@@ -340,6 +342,13 @@ where
     /// Frame counters now (approximate while frames move; exact after shutdown).
     pub fn accounting(&self) -> AccountingSnapshot {
         self.shared.accounting.snapshot()
+    }
+
+    /// The input ended (the replay handed over its last frame): the monitor stops watching for
+    /// sensor silence and records that the input ended. Call it before draining, so a drain
+    /// longer than `monitor.sensor_timeout_ms` does not turn the final level STALE.
+    pub fn end_of_input(&self) {
+        self.shared.end_of_input();
     }
 
     /// Run the watchdogs now (they also run on their own thread).

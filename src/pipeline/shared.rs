@@ -144,6 +144,18 @@ impl<M> Shared<M> {
         self.emit(transition);
     }
 
+    /// The pipeline is ready: arm the monitor's watchdogs.
+    pub(crate) fn arm(&self) {
+        let now = self.now();
+        self.telemetry().monitor.arm(now);
+    }
+
+    /// The input ended (see `Pipeline::end_of_input`).
+    pub(crate) fn end_of_input(&self) {
+        let now = self.now();
+        self.telemetry().monitor.end_of_input(now);
+    }
+
     /// Run the watchdogs now.
     pub(crate) fn tick(&self) -> Option<Transition> {
         let now = self.now();
