@@ -135,9 +135,9 @@ fn predictive_drops_happen_before_the_work_once_costs_are_known() {
     frames.extend((0..5).map(|_| (40, 70)));
     let (s, published) = run(&settings(100.0), &frames);
     assert_eq!(published, 10);
-    // Four are dropped before any work, attributed to the bottleneck (infer); the fifth in a
-    // row goes through as a probe that re-measures the costs — and still misses, so it is
-    // dropped, never published late.
+    // Dropped before any work, attributed to the bottleneck (infer): the first, then the third
+    // to fifth; the second in a row goes through as a probe that re-measures the costs — and
+    // still misses, so it is dropped, never published late.
     assert_eq!(
         s.accounting.dropped.get(DropReason::PredictedMiss {
             stage: Stage::Infer

@@ -45,10 +45,9 @@ pub(crate) fn check_cameras(settings: usize, stages: usize) -> Result<(), Pipeli
     Ok(())
 }
 
-/// Every camera's lane, the monitors (watchdogs counting from now) and the channels.
+/// Every camera's lane, the monitors (disarmed until the pipeline is ready) and the channels.
 pub(crate) fn build_shared<M>(settings: &PipelineSettings, clock: Arc<dyn Clock>) -> Built<M> {
     let cameras = settings.cameras.len();
-    let now = clock.now();
     let (transitions_tx, transitions) = channel::bounded(TRANSITION_CHANNEL_CAPACITY);
     let (events_tx, events) = channel::bounded(FRAME_EVENT_CAPACITY);
     let mut ingress_parkers = Vec::with_capacity(cameras);
@@ -74,11 +73,11 @@ pub(crate) fn build_shared<M>(settings: &PipelineSettings, clock: Arc<dyn Clock>
         telemetry: Mutex::new(Telemetry {
             cameras: (0..cameras)
                 .map(|_| CameraTelemetry {
-                    monitor: SafetyMonitor::new(&settings.monitor, now),
+                    monitor: SafetyMonitor::new(&settings.monitor),
                     end_to_end: LatencyHistogram::new(),
                 })
                 .collect(),
-            engine: (cameras > 1).then(|| SafetyMonitor::new(&settings.monitor, now)),
+            engine: (cameras > 1).then(|| SafetyMonitor::new(&settings.monitor)),
             end_to_end: LatencyHistogram::new(),
             log: Vec::with_capacity(TRANSITION_LOG_CAPACITY),
             log_overflow: 0,

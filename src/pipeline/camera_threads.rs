@@ -96,7 +96,7 @@ pub(crate) fn camera_finish<M, T>(
     out: &Slot<InFlight<T>>,
     evicted_at: Stage,
 ) {
-    rules.measured(camera, cost_ns, meta.probe);
+    rules.measured(&meta, cost_ns, end);
     match result.and_then(|v| rules.check_after(end, &meta).map(|()| v)) {
         Ok(payload) => {
             meta.handoff = end;

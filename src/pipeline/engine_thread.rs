@@ -254,7 +254,8 @@ impl<In> EngineState<In> {
             result,
             probe,
         } = ran;
-        former.record(rows.len(), cost_ns, probe);
+        let in_time = rows.metas.iter().any(|m| !m.deadline.passed(end));
+        former.record(rows.len(), cost_ns, probe.then_some(in_time));
         shared.set_expected_everywhere(Stage::Infer, former.cost(1));
         for meta in &rows.metas {
             if let Some(h) = self.histograms.get_mut(meta.camera.index()) {
@@ -334,7 +335,7 @@ pub(crate) fn calibrate<M, In, B: BatchStage<In>>(
     'sizes: for rows in sizes {
         for _ in 0..MIN_COST_SAMPLES {
             match measure(work, rows) {
-                Some(cost) => former.record(rows, cost, false),
+                Some(cost) => former.record(rows, cost, None),
                 None => break 'sizes,
             }
         }

@@ -257,7 +257,8 @@ where
     S: PublishStage<D::Output>,
 {
     /// Start the stage threads and the watchdog. Preallocate pools before calling this:
-    /// memory is locked (`pipeline.lock_memory`) once the threads are up.
+    /// memory is locked (`pipeline.lock_memory`) once the threads are up and the engine is
+    /// calibrated. The monitors' watchdogs are armed last, when all of that is done.
     pub fn start(
         settings: &PipelineSettings,
         clock: Arc<dyn Clock>,
@@ -404,6 +405,8 @@ where
             memory: rt::lock_memory(settings.pipeline.lock_memory),
         };
         let watchdog = Self::start_watchdog(&shared, &settings.monitor)?;
+        // Ready: the watchdogs count from now, not from before the set-up above.
+        shared.arm();
         Ok(Self {
             shared,
             names: settings.cameras.iter().map(|c| c.name.clone()).collect(),
@@ -526,6 +529,13 @@ where
             .lane(camera)
             .map(|l| l.accounting.snapshot())
             .unwrap_or_default()
+    }
+
+    /// The input ended (the replay handed over its last frame): the monitors stop watching for
+    /// sensor silence and record that the input ended. Call it before draining, so a drain
+    /// longer than `monitor.sensor_timeout_ms` does not turn the final level STALE.
+    pub fn end_of_input(&self) {
+        self.shared.end_of_input();
     }
 
     /// Run the watchdogs now (they also run on their own thread); the first level change they

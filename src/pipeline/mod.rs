@@ -13,10 +13,11 @@
 //! One thread per camera stage and per shared stage, each set up through [`crate::rt`]
 //! (pinning, SCHED_FIFO). At every hop the frame's deadline is checked (`MissedAt{stage}`),
 //! then whether the expected cost of the remaining stages still fits (`PredictedMiss{stage}`),
-//! then the stage runs, then its optional budget is checked. After five predicted misses in a
-//! row at a stage, the next frame goes through as a *probe* (no predictive checks, deadline
-//! checks as usual) and its measurements restart the cost estimates, so costs inflated by a
-//! stall that has ended cannot keep every frame dropped. The engine thread asks the
+//! then the stage runs, then its optional budget is checked. The predicted-miss decision is each
+//! stage's [`PredictionGate`](crate::deadline::PredictionGate): the second predicted miss in a
+//! row goes through as a *probe* (no predictive checks, deadline checks as usual), then every
+//! 4th while predictions keep failing; a probe still in time restarts the stage's cost estimate,
+//! so costs inflated by a stall that has ended cannot keep frames dropped. The engine thread asks the
 //! [`BatchFormer`] which waiting frames run together (see [`former`]). Publish checks the
 //! deadline last, immediately before the send: nothing is ever published after its deadline.
 //! Every outcome updates the lock-free accounting (per camera) and the safety monitors (one per

@@ -40,7 +40,7 @@ pub(crate) fn shared_finish<M, T>(
     cost_ns: u64,
     end: MonoTime,
 ) -> Option<InFlight<T>> {
-    rules.measured(meta.camera, cost_ns, meta.probe);
+    rules.measured(&meta, cost_ns, end);
     match result.and_then(|out| rules.check_after(end, &meta).map(|()| out)) {
         Ok(payload) => {
             meta.handoff = end;
@@ -132,7 +132,7 @@ pub(crate) fn publish_finish<M>(
     cost_ns: u64,
     end: MonoTime,
 ) {
-    rules.measured(meta.camera, cost_ns, meta.probe);
+    rules.measured(&meta, cost_ns, end);
     match result {
         Ok(()) => rules
             .shared

@@ -3,16 +3,11 @@
 //! cost measurement, the per-stage budget and the deadline check. The stage threads call them
 //! with the system clock's readings; the simulation calls them with virtual times.
 
-use crate::deadline::{CostEstimator, LatencyHistogram, MonoTime};
+use crate::deadline::{CostEstimator, Entering, Entry, LatencyHistogram, MonoTime, PredictionGate};
 use crate::error::{DropReason, FrameError, Stage};
 use crate::pipeline::camera::CameraId;
 use crate::pipeline::shared::Shared;
 use crate::pipeline::stage::FrameMeta;
-
-/// After this many consecutive predicted misses at a stage, the next frame goes through as a
-/// probe: it re-measures the stage costs, so an estimate inflated by a stall that has ended
-/// cannot keep every frame dropped forever.
-pub(crate) const PROBE_AFTER_PREDICTED_MISSES: u32 = 5;
 
 /// Whose cost estimate a stage publishes: one camera's (ingest, preprocess) or every camera's
 /// (the shared decode and publish stages).
@@ -22,8 +17,8 @@ pub(crate) enum Scope {
     Shared,
 }
 
-/// One stage's rules and measurements: its cost estimator, the probe counter and the work-time
-/// histograms (one per camera).
+/// One stage's rules and measurements: its cost estimator, its prediction gate and the
+/// work-time histograms.
 pub(crate) struct StageRules<'a, M> {
     pub(crate) stage: Stage,
     scope: Scope,
@@ -31,7 +26,7 @@ pub(crate) struct StageRules<'a, M> {
     estimator: CostEstimator,
     /// Work time: one histogram for a camera's own stage, one per camera for a shared stage.
     pub(crate) histograms: Vec<LatencyHistogram>,
-    predicted_in_a_row: u32,
+    gate: PredictionGate,
 }
 
 impl<'a, M> StageRules<'a, M> {
@@ -47,47 +42,37 @@ impl<'a, M> StageRules<'a, M> {
                     .map(|_| LatencyHistogram::new())
                     .collect(),
             },
-            predicted_in_a_row: 0,
+            gate: PredictionGate::new(),
         }
     }
 
     /// Entry checks at `now`: the deadline has not passed and the remaining stages can still
-    /// fit. After [`PROBE_AFTER_PREDICTED_MISSES`] predicted misses in a row, the frame becomes
-    /// a probe instead of being dropped.
+    /// fit; a predicted miss goes through as a probe or is dropped, as the stage's gate decides.
     pub(crate) fn enter(&mut self, now: MonoTime, meta: &mut FrameMeta) -> Result<(), DropReason> {
         let Some(lane) = self.shared.lane(meta.camera) else {
             return Err(DropReason::MissedAt { stage: self.stage });
         };
-        lane.policy.check_hop(self.stage, now, &meta.deadline)?;
-        if meta.probe {
-            return Ok(());
+        let frame = Entering {
+            deadline: meta.deadline,
+            handed_over: meta.handoff,
+            probe: meta.probe,
+        };
+        let entry = self
+            .gate
+            .enter(&lane.policy, self.stage, now, &frame, &lane.costs)?;
+        if entry == Entry::Probe {
+            meta.probe = true;
+            tracing::debug!(stage = self.stage.name(), seq = meta.seq, "probe frame");
         }
-        match lane
-            .policy
-            .predict(self.stage, now, &meta.deadline, &lane.costs)
-        {
-            Ok(()) => {
-                self.predicted_in_a_row = 0;
-                Ok(())
-            }
-            Err(_) if self.predicted_in_a_row + 1 >= PROBE_AFTER_PREDICTED_MISSES => {
-                self.predicted_in_a_row = 0;
-                meta.probe = true;
-                tracing::debug!(stage = self.stage.name(), seq = meta.seq, "probe frame");
-                Ok(())
-            }
-            Err(reason) => {
-                self.predicted_in_a_row += 1;
-                Err(reason)
-            }
-        }
+        Ok(())
     }
 
-    /// Record that the work for a frame of `camera` took `cost_ns` (a probe's measurement
-    /// restarts the estimate) and publish the new estimate.
-    pub(crate) fn measured(&mut self, camera: CameraId, cost_ns: u64, probe: bool) {
-        let estimate = if probe {
-            self.estimator.restart(cost_ns)
+    /// Record that the work for `meta`'s frame took `cost_ns`, ending at `end` (a probe still in
+    /// time restarts the estimate), and publish the new estimate.
+    pub(crate) fn measured(&mut self, meta: &FrameMeta, cost_ns: u64, end: MonoTime) {
+        let estimate = if meta.probe {
+            self.estimator
+                .record_probe(cost_ns, !meta.deadline.passed(end))
         } else {
             self.estimator.record(cost_ns)
         };
@@ -101,7 +86,7 @@ impl<'a, M> StageRules<'a, M> {
         }
         let index = match self.scope {
             Scope::Camera(_) => 0,
-            Scope::Shared => camera.index(),
+            Scope::Shared => meta.camera.index(),
         };
         if let Some(h) = self.histograms.get_mut(index) {
             h.record_ns(cost_ns);

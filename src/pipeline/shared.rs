@@ -208,6 +208,31 @@ impl<M> Shared<M> {
         }
     }
 
+    /// The pipeline is ready: arm every monitor's watchdogs (they count from now).
+    pub(crate) fn arm(&self) {
+        let now = self.now();
+        let mut t = self.telemetry();
+        for c in &mut t.cameras {
+            c.monitor.arm(now);
+        }
+        if let Some(engine) = &mut t.engine {
+            engine.arm(now);
+        }
+    }
+
+    /// The input ended (see `Pipeline::end_of_input`): no monitor watches for sensor silence any
+    /// more.
+    pub(crate) fn end_of_input(&self) {
+        let now = self.now();
+        let mut t = self.telemetry();
+        for c in &mut t.cameras {
+            c.monitor.end_of_input(now);
+        }
+        if let Some(engine) = &mut t.engine {
+            engine.end_of_input(now);
+        }
+    }
+
     /// Run every watchdog now; the first level change it caused, if any.
     pub(crate) fn tick(&self) -> Option<LevelChange> {
         let now = self.now();

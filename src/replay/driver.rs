@@ -278,6 +278,8 @@ fn run_on_threads(
         diag.poll(&pipeline);
         timeline.extend(events.try_iter());
     }
+    // The end of the bag is not sensor silence.
+    pipeline.end_of_input();
     wait_until_drained(&pipeline, &mut diag);
     progress.finish_and_clear();
     diag.poll(&pipeline);

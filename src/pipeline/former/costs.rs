@@ -39,18 +39,17 @@ impl BatchCosts {
     }
 
     /// Record one run of `rows` rows that took `cost_ns`. A probe's measurement restarts that
-    /// size's estimates (see [`CostEstimator::restart`]).
-    pub fn record(&mut self, rows: usize, cost_ns: u64, probe: bool) {
+    /// size's estimates when the probe was still in time (see [`CostEstimator::record_probe`]).
+    pub fn record(&mut self, rows: usize, cost_ns: u64, probe: Option<bool>) {
         let Some(i) = rows.checked_sub(1) else {
             return;
         };
         for set in [&mut self.estimators, &mut self.worst] {
             if let Some(e) = set.get_mut(i) {
-                if probe {
-                    e.restart(cost_ns);
-                } else {
-                    e.record(cost_ns);
-                }
+                match probe {
+                    Some(in_time) => e.record_probe(cost_ns, in_time),
+                    None => e.record(cost_ns),
+                };
             }
         }
     }
@@ -118,7 +117,7 @@ mod tests {
 
     fn fill(c: &mut BatchCosts, rows: usize, cost: u64) {
         for _ in 0..MIN_COST_SAMPLES {
-            c.record(rows, cost, false);
+            c.record(rows, cost, None);
         }
     }
 
@@ -153,8 +152,8 @@ mod tests {
         fill(&mut c, 2, 7);
         assert_eq!(c.cost(0), 7);
         assert_eq!(c.cost(9), 7);
-        c.record(0, 1, false);
-        c.record(3, 1, false);
+        c.record(0, 1, None);
+        c.record(3, 1, None);
         assert_eq!(c.measured(2), 7);
     }
 }

@@ -4,10 +4,8 @@
 
 use std::cmp::Reverse;
 
-use super::{
-    BatchFormer, Candidate, Decision, Plan, PREDICTED_MISS_AT_INFER, PROBE_AFTER_PREDICTED_MISSES,
-};
-use crate::deadline::MonoTime;
+use super::{BatchFormer, Candidate, Decision, Plan, PREDICTED_MISS_AT_INFER};
+use crate::deadline::{Entry, MonoTime};
 use crate::pipeline::camera::CameraId;
 
 /// Smallest extra wait allowed past a frame's expected arrival while holding.
@@ -55,13 +53,13 @@ impl BatchFormer {
             if now.add_nanos(solo) < candidates[i].deadline {
                 continue;
             }
-            if candidates[i].probe || self.predicted_in_a_row + 1 >= PROBE_AFTER_PREDICTED_MISSES {
-                self.predicted_in_a_row = 0;
+            let probe = candidates[i].probe
+                || self.gate.decide(Err(PREDICTED_MISS_AT_INFER)) == Ok(Entry::Probe);
+            if probe {
                 plan.run.push(i);
                 plan.probe = true;
                 return Decision::Run;
             }
-            self.predicted_in_a_row += 1;
             self.live[i] = false;
             plan.drop.push((i, PREDICTED_MISS_AT_INFER));
         }
@@ -95,7 +93,7 @@ impl BatchFormer {
             return Decision::Wait { until: None };
         }
         let first = self.room_for_critical(now, candidates, first);
-        self.predicted_in_a_row = 0;
+        let _ = self.gate.decide(Ok(()));
 
         // 3. Hold the batch open for a frame about to arrive, if that is safe and pays.
         let live_count = self.live.iter().filter(|l| **l).count();
@@ -139,7 +137,8 @@ impl BatchFormer {
             while scan < n && fits < self.settings.max_batch {
                 let i = self.order[scan];
                 if self.live[i] {
-                    if t >= self.start_by[i] {
+                    // A batch starting now always may: the successor has not arrived yet.
+                    if t > now && t >= self.start_by[i] {
                         if fits == 0 {
                             return Err(scan);
                         }

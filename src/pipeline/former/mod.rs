@@ -30,9 +30,10 @@
 //! dropped (`missed_at:infer`) before it takes a row, whatever the policy chose.
 //!
 //! `cost(b)` is learned per batch size ([`BatchCosts`]); `downstream` is the expected cost of the
-//! stages after the engine. After [`PROBE_AFTER_PREDICTED_MISSES`] predicted misses in a row the
-//! next frame that would be dropped runs alone as a *probe* and its measurement restarts
-//! `cost(1)`, so estimates inflated by a stall that has ended cannot keep every frame away.
+//! stages after the engine. Whether a frame that cannot make it alone is dropped or runs alone as
+//! a *probe* is decided by a [`PredictionGate`], as at every stage (the second such frame in a row
+//! probes, then every fourth); a probe still in time restarts `cost(1)`, so estimates inflated by
+//! a stall that has ended cannot keep every frame away.
 
 mod arrivals;
 mod costs;
@@ -45,12 +46,9 @@ pub use stats::FormerStats;
 
 use crate::config::{BatchPolicyKind, BatchingConfig};
 use crate::deadline::clock::ms_to_nanos;
-use crate::deadline::MonoTime;
+use crate::deadline::{MonoTime, PredictionGate};
 use crate::error::{DropReason, Stage};
 use crate::pipeline::camera::CameraId;
-
-/// Predicted misses in a row at the former after which the next doomed frame runs as a probe.
-pub const PROBE_AFTER_PREDICTED_MISSES: u32 = 5;
 
 /// A frame ready for the engine, as the former sees it.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -131,7 +129,7 @@ pub struct BatchFormer {
     costs: BatchCosts,
     arrivals: ReadyTracker,
     downstream_ns: u64,
-    predicted_in_a_row: u32,
+    gate: PredictionGate,
     /// Round-robin position of the timeout policy (next camera to serve first).
     round_robin: usize,
     /// When the current hold began, while one is in force.
@@ -158,7 +156,7 @@ impl BatchFormer {
             costs: BatchCosts::new(max_batch, settings.cost_percentile),
             arrivals: ReadyTracker::new(cameras),
             downstream_ns: 0,
-            predicted_in_a_row: 0,
+            gate: PredictionGate::new(),
             round_robin: 0,
             holding_since: None,
             flushing: false,
@@ -204,8 +202,9 @@ impl BatchFormer {
         self.arrivals.on_ready(camera, now, deadline);
     }
 
-    /// One engine run over `rows` rows took `cost_ns` (a probe restarts that size's estimate).
-    pub fn record(&mut self, rows: usize, cost_ns: u64, probe: bool) {
+    /// One engine run over `rows` rows took `cost_ns`; `probe`: `Some(in time)` for a probe run
+    /// (one still in time restarts that size's estimate).
+    pub fn record(&mut self, rows: usize, cost_ns: u64, probe: Option<bool>) {
         self.costs.record(rows, cost_ns, probe);
     }
 

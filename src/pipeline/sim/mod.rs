@@ -240,6 +240,9 @@ where
         work.calibrate(rows)
             .then(|| infer_cost.cost_at(rows, draws.next_unit()))
     });
+    // Ready: the watchdogs count from the start of the replay.
+    shared.arm();
+    let mut input_ended = false;
     let tick_ns = watchdog_period_ns(settings);
     queue.schedule(clock.now().add_nanos(tick_ns), Event::Tick);
     let mut arrivals = arrivals.into_iter().peekable();
@@ -291,6 +294,11 @@ where
             );
         }
         let last = arrivals.peek().is_none();
+        if last && !input_ended {
+            // The end of the input is not sensor silence.
+            shared.end_of_input();
+            input_ended = true;
+        }
         kick(
             clock.now(),
             shared,
