@@ -157,9 +157,12 @@ fn real_stages_allocate_nothing_per_frame() {
         }
     };
     run(50);
-    let before = common::alloc::total();
-    run(1000);
-    let after = common::alloc::total();
+    assert!(
+        common::alloc::threads_named("redline-") >= 5,
+        "the stage threads to be counted are not named redline-…"
+    );
+    // Counted: this thread (feeding, waiting) and the pipeline's threads (`redline-…`).
+    let ((), allocations) = common::alloc::on_this_and_named_threads("redline-", || run(1000));
     let (summary, _) = pipeline.shutdown().unwrap();
     assert_eq!(
         summary.accounting.published, 1050,
@@ -174,9 +177,7 @@ fn real_stages_allocate_nothing_per_frame() {
         "{per_frame} detections per frame"
     );
     assert_eq!(
-        after - before,
-        0,
-        "{} heap allocations during 1000 steady-state frames",
-        after - before
+        allocations, 0,
+        "{allocations} heap allocations during 1000 steady-state frames"
     );
 }

@@ -62,9 +62,12 @@ fn steady_state_frames_allocate_nothing() {
         }
     };
     run(300); // warm-up: thread-local caches, channel wakers, tracing call sites
-    let before = common::alloc::total();
-    run(3000);
-    let after = common::alloc::total();
+    assert!(
+        common::alloc::threads_named("redline-") >= 5,
+        "the stage threads to be counted are not named redline-…"
+    );
+    // Counted: this thread (submit, waiting) and the pipeline's threads (`redline-…`).
+    let ((), allocations) = common::alloc::on_this_and_named_threads("redline-", || run(3000));
     let snapshot = pipeline.snapshot();
     let (summary, _stages) = pipeline.shutdown().unwrap();
 
@@ -77,9 +80,7 @@ fn steady_state_frames_allocate_nothing() {
     assert_eq!(snapshot.accounting.dropped.total(), 0);
     assert_eq!(summary.latency.end_to_end.count(), 3300);
     assert_eq!(
-        after - before,
-        0,
-        "{} heap allocations during 3000 steady-state frames",
-        after - before
+        allocations, 0,
+        "{allocations} heap allocations during 3000 steady-state frames"
     );
 }
