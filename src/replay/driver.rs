@@ -21,6 +21,7 @@ use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
 use super::fault::engine_faults;
+use super::interrupt;
 use super::options::ReplayOptions;
 use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::report_builder::{build_report, RunFacts};
@@ -101,6 +102,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let mut suppressed = 0u64;
     let progress = progress_bar(opts.progress, expected as u64);
 
+    let mut interrupted_by = None;
     for (index, message) in bag.messages(&topic.name).enumerate() {
         let mut message = match message {
             Ok(m) => m,
@@ -125,6 +127,11 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         match opts.pacing {
             Pacing::MaxSpeed => wait_for_room(&pipeline),
             _ => sleep_until(started + at, &pipeline, &mut diag),
+        }
+        // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
+        if let Some(signal) = interrupt::requested() {
+            interrupted_by = Some(signal.name());
+            break;
         }
         let stamp = match stamp_offset_ns {
             Some(offset) => start_ros.offset_nanos(offset),
@@ -191,6 +198,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         wall,
         errors,
         notes,
+        interrupted_by,
     });
     let files = crate::report::write_report(&report, &opts.out_dir)?;
     Ok(ReplayOutcome { report, files })
@@ -255,11 +263,11 @@ fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
     bar
 }
 
-/// Sleep until `when`, keeping diagnostics flowing.
+/// Sleep until `when` (or an interrupt), keeping diagnostics flowing.
 fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsRecorder) {
     loop {
         let now = Instant::now();
-        if now >= when {
+        if now >= when || interrupt::requested().is_some() {
             return;
         }
         diag.poll(pipeline);

@@ -1,9 +1,10 @@
 //! Replaying a rosbag2 recording through the real pipeline on live deadlines: pacing (recorded
 //! rate, a rate factor, or as fast as possible), stamps moved onto the live clock, fault
-//! injection, the output recording, and the report.
+//! injection, the output recording, the report, and clean interruption by SIGINT/SIGTERM.
 
 mod driver;
 pub mod fault;
+pub mod interrupt;
 mod options;
 mod output;
 mod report_builder;
