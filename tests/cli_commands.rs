@@ -123,6 +123,12 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// Assert that the command printed `text` on stdout.
+fn assert_printed(out: &Output, text: &str) {
+    let printed = stdout(out);
+    assert!(printed.contains(text), "{text:?} not in:\n{printed}");
+}
+
 /// Write a config file with these `ros__parameters` lines (indented by the caller's 4 spaces).
 fn config_file(dir: &Path, params: &str) -> PathBuf {
     let path = dir.join("redline.yaml");
@@ -199,13 +205,11 @@ fn piped_output_carries_no_colour_codes() {
     assert!(!stdout(&out).contains('\x1b'));
     // And the verdict of that run: 1 ms is no budget at all, nothing is published.
     assert_eq!(out.status.code(), Some(1), "{err}");
-    let text = stdout(&out);
-    assert!(text.contains("verdict: FAIL\n"), "{text}");
-    assert!(
-        text.contains("  - nothing was published (0 of 45 frames)"),
-        "{text}"
+    assert_printed(
+        &out,
+        "verdict: FAIL\n  - nothing was published (0 of 45 frames)",
     );
-    assert!(text.contains("why: every frame missed: "), "{text}");
+    assert_printed(&out, "why: every frame missed: ");
     assert!(
         err.contains("redline replay: FAIL: nothing was published"),
         "{err}"
@@ -215,11 +219,14 @@ fn piped_output_carries_no_colour_codes() {
 }
 
 /// Start `redline replay` on the sample bag, wait until it is replaying (its output recording
-/// exists, so the signal handler is in place), send `signal`, and return its output.
-fn interrupted_replay(signal: libc::c_int, out_dir: &Path) -> Output {
+/// exists, so the signal handler is in place), send `signal`, check the exit status (128 + the
+/// signal) and return the output, the report and the output directory (in a temp dir).
+fn interrupted_replay(signal: libc::c_int) -> (Output, serde_json::Value, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let out_dir = dir.path().join("out");
     let child = redline()
         .args(["replay", "--no-progress", "--out"])
-        .arg(out_dir)
+        .arg(&out_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -236,23 +243,18 @@ fn interrupted_replay(signal: libc::c_int, out_dir: &Path) -> Output {
     std::thread::sleep(Duration::from_secs(1));
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-    child.wait_with_output().unwrap()
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + signal), "{}", stderr(&out));
+    let json =
+        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    (out, json, dir)
 }
 
 #[test]
 fn sigint_during_a_replay_drains_and_writes_a_complete_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("out");
-    let out = interrupted_replay(libc::SIGINT, &out_dir);
-    assert_eq!(out.status.code(), Some(130), "{}", stderr(&out));
-    let text = stdout(&out);
-    assert!(
-        text.contains("INTERRUPTED by SIGINT: stopped reading after "),
-        "{text}"
-    );
-    assert!(text.contains("verdict: INTERRUPTED"), "{text}");
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    let (out, json, dir) = interrupted_replay(libc::SIGINT);
+    assert_printed(&out, "INTERRUPTED by SIGINT: stopped reading after ");
+    assert_printed(&out, "verdict: INTERRUPTED");
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["interrupted_by"], "SIGINT");
     let frames = &json["frames"];
@@ -260,6 +262,7 @@ fn sigint_during_a_replay_drains_and_writes_a_complete_report() {
     assert!(received > 0 && received < 45, "{frames}");
     assert_eq!(frames["balanced"], true, "{frames}");
     assert_eq!(frames["in_flight"], 0, "{frames}");
+    let out_dir = dir.path().join("out");
     assert!(std::fs::read_to_string(out_dir.join("report.html"))
         .unwrap()
         .contains("INTERRUPTED"));
@@ -274,12 +277,7 @@ fn sigint_during_a_replay_drains_and_writes_a_complete_report() {
 
 #[test]
 fn sigterm_during_a_replay_exits_143_with_an_interrupted_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let out_dir = dir.path().join("out");
-    let out = interrupted_replay(libc::SIGTERM, &out_dir);
-    assert_eq!(out.status.code(), Some(143), "{}", stderr(&out));
-    let json: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
+    let (_, json, _dir) = interrupted_replay(libc::SIGTERM);
     assert_eq!(json["interrupted_by"], "SIGTERM");
     assert_eq!(json["frames"]["balanced"], true);
 }
@@ -290,6 +288,13 @@ fn write_image(path: &Path, width: u32, height: u32, format: image::ImageFormat)
         image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
     });
     img.save_with_format(path, format).unwrap();
+}
+
+/// Run `redline detect` on `image`, assert it failed, and return its stderr.
+fn detect_fails(image: &Path) -> String {
+    let out = redline().arg("detect").arg(image).output().unwrap();
+    assert!(!out.status.success(), "{}", stdout(&out));
+    stderr(&out)
 }
 
 #[test]
@@ -306,9 +311,7 @@ fn detect_tells_jpeg_from_png_by_content_not_by_name() {
     }
     let text = dir.path().join("notes.jpg");
     std::fs::write(&text, "not an image").unwrap();
-    let out = redline().arg("detect").arg(&text).output().unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = detect_fails(&text);
     assert!(
         err.contains("not a JPEG or PNG file (it starts with 6e 6f 74"),
         "{err}"
@@ -320,9 +323,7 @@ fn detect_names_the_size_and_the_limit_of_a_too_large_image() {
     let dir = tempfile::tempdir().unwrap();
     let wide = dir.path().join("wide.png");
     write_image(&wide, 4000, 8, image::ImageFormat::Png);
-    let out = redline().arg("detect").arg(&wide).output().unwrap();
-    assert!(!out.status.success());
-    let err = stderr(&out);
+    let err = detect_fails(&wide);
     assert!(
         err.contains("image is 4000x8, larger than input.max_width x max_height = 3840x2160"),
         "{err}"
@@ -338,11 +339,7 @@ fn the_default_config_and_model_are_found_from_any_directory() {
     let elsewhere = tempfile::tempdir().unwrap();
     // The default config (config/redline.yaml), from another working directory.
     let out = run_ok(redline().arg("check").current_dir(elsewhere.path()));
-    assert!(
-        stdout(&out).contains("pedestrian_ssdlite.onnx"),
-        "{}",
-        stdout(&out)
-    );
+    assert_printed(&out, "pedestrian_ssdlite.onnx");
     // A config elsewhere that names no model: the shipped one.
     let cfg = config_file(elsewhere.path(), "    deadline: {budget_ms: 80.0}\n");
     let out = run_ok(
@@ -352,11 +349,7 @@ fn the_default_config_and_model_are_found_from_any_directory() {
             .current_dir(elsewhere.path()),
     );
     let expected = common::repo().join("models/pedestrian_ssdlite.onnx");
-    assert!(
-        stdout(&out).contains(&format!("model     {}", expected.display())),
-        "{}",
-        stdout(&out)
-    );
+    assert_printed(&out, &format!("model     {}", expected.display()));
 }
 
 #[test]
@@ -392,11 +385,7 @@ fn an_installed_binary_takes_its_model_and_config_from_the_share_directory() {
             .current_dir(elsewhere.path()),
     );
     let model = share.join("models/pedestrian_ssdlite.onnx");
-    assert!(
-        stdout(&out).contains(&format!("model     {}", model.display())),
-        "{}",
-        stdout(&out)
-    );
+    assert_printed(&out, &format!("model     {}", model.display()));
     // Without --config: the installed config.
     let out = run_ok(
         Command::new(&binary)
@@ -404,9 +393,5 @@ fn an_installed_binary_takes_its_model_and_config_from_the_share_directory() {
             .current_dir(elsewhere.path()),
     );
     let installed = share.join("config/redline.yaml");
-    assert!(
-        stdout(&out).contains(&format!("config    {}: ok", installed.display())),
-        "{}",
-        stdout(&out)
-    );
+    assert_printed(&out, &format!("config    {}: ok", installed.display()));
 }

@@ -88,6 +88,17 @@ fn assert_accounting_and_no_late_results(r: &ReplayReport) {
     );
 }
 
+/// The sample bag with the test config at `budget_ms`: every frame received, accounting
+/// balanced, nothing late.
+fn replay_sample_with_budget(budget_ms: f64, out: &Path) -> ReplayReport {
+    let mut config = test_config();
+    config.deadline.budget_ms = budget_ms;
+    let r = replay(&sample_bag(), config, &[], out);
+    assert_accounting_and_no_late_results(&r);
+    assert_eq!(r.frames.received, 45);
+    r
+}
+
 /// Outcomes of the frames whose sequence number lies in `range` (as `--fault … frames=` counts).
 fn outcomes_in(r: &ReplayReport, range: std::ops::Range<u64>) -> Vec<&str> {
     r.timeline
@@ -102,11 +113,7 @@ fn clean_replay_publishes_with_detections_and_writes_a_recording() {
     let out = tempfile::tempdir().unwrap();
     // A budget no busy machine exhausts: a frame may still be superseded while the engine is
     // slower than the camera, but none is late.
-    let mut config = test_config();
-    config.deadline.budget_ms = 5000.0;
-    let r = replay(&sample_bag(), config, &[], out.path());
-    assert_accounting_and_no_late_results(&r);
-    assert_eq!(r.frames.received, 45);
+    let r = replay_sample_with_budget(5000.0, out.path());
     assert!(r.frames.published >= 1, "{:?}", r.frames);
     assert_eq!(
         r.frames.dropped_total(),
@@ -170,23 +177,25 @@ fn engine_stall_is_attributed_to_infer_and_raises_error() {
 fn a_run_that_publishes_nothing_fails_and_says_why() {
     let out = tempfile::tempdir().unwrap();
     // No frame can be preprocessed, inferred and published within 1 ms.
-    let mut config = test_config();
-    config.deadline.budget_ms = 1.0;
-    let r = replay(&sample_bag(), config, &[], out.path());
-    assert_accounting_and_no_late_results(&r);
-    assert_eq!(r.frames.received, 45);
+    let r = replay_sample_with_budget(1.0, out.path());
     assert_eq!(r.frames.published, 0, "{:?}", r.frames);
     assert!(!r.passed());
     assert_eq!(r.verdict.badge, "FAIL");
-    assert!(
-        r.verdict
-            .reasons
-            .contains(&"nothing was published (0 of 45 frames)".to_string()),
+    assert_eq!(
+        r.verdict.reasons.first().map(String::as_str),
+        Some("nothing was published (0 of 45 frames)"),
         "{:?}",
         r.verdict
     );
     let why = r.verdict.explanation.as_deref().unwrap_or_default();
-    assert!(why.contains("> budget 1.00 ms"), "{why:?}");
+    // Which stage (or lateness on arrival) is named depends on the machine's load; that the
+    // budget is named with the change to make does not.
+    assert!(
+        why.starts_with("every frame missed: ")
+            && why.contains("budget 1.00 ms")
+            && why.contains("raise deadline.budget_ms"),
+        "{why:?}"
+    );
     assert!(r.latency_ms.end_to_end.p99.is_none());
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert!(

@@ -245,23 +245,24 @@ fn empty_statistics_are_a_dash_for_people_and_null_in_json() {
     );
 }
 
+/// The sample without its gate, ending at `level`.
+fn ungated(level: &str) -> ReplayReport {
+    let mut r = sample();
+    r.gates.clear();
+    r.final_level = level.into();
+    r.judged()
+}
+
 #[test]
 fn without_gates_the_badge_is_the_final_level_and_miss_ratio() {
-    let mut ok = sample();
-    ok.gates.clear();
-    ok.final_level = "OK".into();
-    let ok = ok.judged();
+    let ok = ungated("OK");
     assert!(ok.passed(), "{:?}", ok.verdict);
     assert_eq!(ok.verdict.badge, "OK · 20.0 % missed");
     assert!(render_html(&ok).contains("<span class=\"verdict pass\">OK · 20.0 % missed</span>"));
-    let mut warn = ok.clone();
-    warn.final_level = "WARN".into();
-    let warn = warn.judged();
+    let warn = ungated("WARN");
     assert!(warn.passed());
     assert!(render_html(&warn).contains("verdict warn"));
-    let mut error = ok.clone();
-    error.final_level = "ERROR".into();
-    let error = error.judged();
+    let error = ungated("ERROR");
     assert!(!error.passed());
     assert_eq!(error.verdict.badge, "ERROR · 20.0 % missed");
     assert_eq!(
@@ -272,9 +273,7 @@ fn without_gates_the_badge_is_the_final_level_and_miss_ratio() {
 
 #[test]
 fn an_interrupted_run_says_so_and_does_not_pass() {
-    let mut r = sample();
-    r.gates.clear();
-    r.final_level = "OK".into();
+    let mut r = ungated("OK");
     r.interrupted = true;
     r.interrupted_by = Some("SIGINT".into());
     let r = r.judged();
@@ -295,4 +294,29 @@ fn writes_both_files() {
     assert!(std::fs::read_to_string(files.html)
         .unwrap()
         .contains("</html>"));
+}
+
+#[test]
+fn misses_on_arrival_or_with_cheap_stages_are_explained_too() {
+    // Most frames already too old when they arrived: the stamps, not a stage.
+    let mut stale = nothing_published();
+    stale.frames.dropped.clear();
+    stale.frames.dropped.insert("stale_on_arrival".into(), 45);
+    let why = Verdict::of(&stale).explanation.unwrap();
+    assert_eq!(
+        why,
+        "every frame missed: 45 frames were older than the budget 100 ms when they arrived \
+         (stale_on_arrival); check the camera's stamps and clock, or raise deadline.budget_ms"
+    );
+    // Cheap stages but most frames missed at infer: a stall, named with its drop reason.
+    let mut stalled = nothing_published();
+    stalled
+        .latency_ms
+        .stages
+        .insert("3.infer".into(), Percentiles::from_ms(5, [30.0; 5]));
+    let why = Verdict::of(&stalled).explanation.unwrap();
+    assert!(
+        why.starts_with("every frame missed: most as predicted_miss:infer (40)"),
+        "{why}"
+    );
 }

@@ -113,7 +113,7 @@ fn explain_misses(r: &ReplayReport) -> Option<String> {
     let stale = f.dropped.get("stale_on_arrival").copied().unwrap_or(0);
     if stale * 2 > misses {
         return Some(format!(
-            "{lead}: {stale} frames were already older than the budget ({} ms) when they arrived \
+            "{lead}: {stale} frames were older than the budget {} ms when they arrived \
              (stale_on_arrival); check the camera's stamps and clock, or raise deadline.budget_ms",
             fmt_ms(Some(budget))
         ));
@@ -153,8 +153,8 @@ fn explain_misses(r: &ReplayReport) -> Option<String> {
                 .max_by_key(|(_, n)| **n)?;
             Some(format!(
                 "{lead}: most as {detail} ({n}), although the stages' typical cost (p50 {} ms \
-                 together) fits the budget of {} ms: look for stalls there (an injected fault, \
-                 a busy machine)",
+                 together) fits the budget {} ms: look for stalls there (an injected fault, a \
+                 busy machine), or raise deadline.budget_ms",
                 fmt_ms(Some(total)),
                 fmt_ms(Some(budget))
             ))
