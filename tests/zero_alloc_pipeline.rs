@@ -62,24 +62,26 @@ fn steady_state_frames_allocate_nothing() {
         }
     };
     run(300); // warm-up: thread-local caches, channel wakers, tracing call sites
-    let before = common::alloc::total();
-    run(3000);
-    let after = common::alloc::total();
+    common::settle::idle_then(|| run(1)); // and each stage thread's blocking context
+    assert!(
+        common::alloc::threads_named("redline-") >= 5,
+        "the stage threads to be counted are not named redline-…"
+    );
+    // Counted: this thread (submit, waiting) and the pipeline's threads (`redline-…`).
+    let ((), allocations) = common::alloc::on_this_and_named_threads("redline-", || run(3000));
     let snapshot = pipeline.snapshot();
     let (summary, _stages) = pipeline.shutdown().unwrap();
 
     assert_eq!(
-        summary.accounting.published, 3300,
+        summary.accounting.published, 3301,
         "{:?}",
         summary.accounting
     );
-    assert_eq!(published.get(), 3300);
+    assert_eq!(published.get(), 3301);
     assert_eq!(snapshot.accounting.dropped.total(), 0);
-    assert_eq!(summary.latency.end_to_end.count(), 3300);
+    assert_eq!(summary.latency.end_to_end.count(), 3301);
     assert_eq!(
-        after - before,
-        0,
-        "{} heap allocations during 3000 steady-state frames",
-        after - before
+        allocations, 0,
+        "{allocations} heap allocations during 3000 steady-state frames"
     );
 }

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 /// Why a bag (or part of it) could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BagError {
+    #[error("{path}: no such file or directory (give a rosbag2 directory, .mcap or .db3 file)")]
+    NotFound { path: PathBuf },
     #[error("{path}: cannot open: {source}")]
     Open {
         path: PathBuf,

@@ -58,6 +58,18 @@ pub struct Bag {
 impl Bag {
     /// Open a rosbag2 directory or a bare `.mcap` / `.db3` file.
     pub fn open(path: &Path) -> Result<Self, BagError> {
+        if let Err(source) = std::fs::metadata(path) {
+            return Err(if source.kind() == std::io::ErrorKind::NotFound {
+                BagError::NotFound {
+                    path: path.to_path_buf(),
+                }
+            } else {
+                BagError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            });
+        }
         if path.is_dir() {
             if path.join("metadata.yaml").is_file() {
                 let meta = BagMetadata::read(path)?;

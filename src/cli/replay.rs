@@ -1,13 +1,16 @@
 //! `redline replay [BAG]`: replay a rosbag2 recording through the real pipeline on live
-//! deadlines, print the summary, write the report and the output recording, and fail (exit
-//! status 1) when a gate fails or the bag was damaged.
+//! deadlines, print the summary, write the report and the output recording. The exit status is
+//! the verdict's: 0 when it passed, 1 when it did not (a gate failed, nothing was published,
+//! the bag was damaged, or — without gates — the run ended at ERROR or STALE), 130 / 143 when
+//! SIGINT / SIGTERM stopped it (after draining and writing the report).
 
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use anyhow::{bail, Context};
 use clap::Args;
 
-use redline::replay::{self, FaultSpec, Gates, Pacing, ReplayClock, ReplayOptions};
+use redline::replay::{self, interrupt, FaultSpec, Gates, Pacing, ReplayClock, ReplayOptions};
 use redline::report::render_summary;
 use redline::Config;
 
@@ -82,7 +85,7 @@ fn sample_bag() -> PathBuf {
         .join("sample")
 }
 
-pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
+pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<ExitCode> {
     let config = Config::load(&config_path)?;
     let faults = args
         .faults
@@ -135,6 +138,7 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
         },
         progress: !args.no_progress,
     };
+    interrupt::install().context("cannot install the SIGINT/SIGTERM handler")?;
     let outcome =
         replay::run(&opts).with_context(|| format!("replay of {} failed", bag.display()))?;
     print!("{}", render_summary(&outcome.report));
@@ -143,16 +147,22 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
         outcome.files.json.display(),
         outcome.files.html.display()
     );
-    let failed: Vec<String> = outcome
-        .report
-        .gates
-        .iter()
-        .filter(|g| !g.passed)
-        .map(|g| format!("gate {} failed: {:.4} > {:.4}", g.name, g.actual, g.limit))
-        .chain(outcome.report.errors.iter().cloned())
-        .collect();
-    if !failed.is_empty() {
-        bail!("replay did not pass:\n  {}", failed.join("\n  "));
+    if let Some(signal) = interrupt::requested() {
+        eprintln!(
+            "redline replay: interrupted by {}; the report covers the {} frames read before it",
+            signal.name(),
+            outcome.report.frames.received
+        );
+        return Ok(ExitCode::from(signal.exit_status()));
     }
-    Ok(())
+    let verdict = &outcome.report.verdict;
+    if !verdict.passed {
+        eprintln!(
+            "redline replay: {}: {}",
+            verdict.badge,
+            verdict.reasons.join("; ")
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
 }

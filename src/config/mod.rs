@@ -10,11 +10,14 @@
 //!
 //! Every key has a default, unknown keys are errors, and a bad file is reported with *all* of
 //! its problems at once, each naming the key path, the value and what was expected. Relative
-//! paths are resolved against the directory of the config file. The ROS 2 node builds the same
+//! paths are resolved against the directory of the config file; a config that names no
+//! `model.path` gets the shipped model of the installed package ([`install`]). The ROS 2 node
+//! builds the same
 //! YAML tree from its declared parameters and validates it with the same code
 //! ([`Config::from_value`]).
 
 mod cameras;
+pub mod install;
 mod model;
 mod reader;
 mod sections;
@@ -267,11 +270,10 @@ impl Config {
         camera.budget_ms.unwrap_or(self.deadline.budget_ms)
     }
 
-    /// The default configuration shipped in `config/redline.yaml`, resolved against the crate root.
+    /// The default configuration shipped as `config/redline.yaml`: in the installed package's
+    /// share directory, else in the crate root ([`install::package_dir`]).
     pub fn default_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("config")
-            .join("redline.yaml")
+        install::package_dir().join("config").join("redline.yaml")
     }
 }
 

@@ -110,7 +110,8 @@ pub enum Precision {
 /// The model and its contract.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
-    /// ONNX file (resolved against the config file's directory).
+    /// ONNX file (resolved against the config file's directory; when the config names none,
+    /// the shipped model of the installed package, see [`super::install`]).
     pub path: PathBuf,
     pub backend: BackendKind,
     pub family: ModelFamily,
@@ -160,7 +161,9 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub(crate) fn read(s: &Section<'_>, base_dir: &Path) -> Self {
-        let path_text = s.name("path", "../models/pedestrian_ssdlite.onnx");
+        // Not named: the shipped model, wherever the package is installed.
+        let default = super::install::package_dir().join(super::install::DEFAULT_MODEL);
+        let path_text = s.name("path", &default.to_string_lossy());
         let path = resolve(base_dir, &path_text);
         if !path_text.trim().is_empty() && !path.is_file() {
             s.issue(

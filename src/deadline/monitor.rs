@@ -113,8 +113,9 @@ pub struct SafetyMonitor {
     output_since: Option<MonoTime>,
     /// Frames that arrived and have no outcome yet.
     owed: u64,
-    /// The stage where the last frame was lost (dropped for any reason but `superseded`) since
-    /// the last publish: what output silence is blamed on.
+    /// The stage where the last frame was lost since the last publish (for any reason, a
+    /// superseded frame included: one that waited in front of a stalled engine was lost there):
+    /// what output silence is blamed on.
     lost_at_since_publish: Option<Stage>,
     misses_by_stage: [u64; Stage::COUNT],
     alarm: AlarmState,
@@ -225,11 +226,10 @@ impl SafetyMonitor {
                     None
                 }
             }
-            Outcome::Dropped { reason, stage } => {
-                // Superseded frames were replaced by newer ones, not lost to a fault.
-                if reason != DropReason::Superseded {
-                    self.lost_at_since_publish = Some(stage);
-                }
+            Outcome::Dropped { stage, .. } => {
+                // Neutral for the counts, but if nothing gets published this is where frames
+                // vanish: behind a stalled engine, frames are superseded in front of it.
+                self.lost_at_since_publish = Some(stage);
                 None
             }
         };

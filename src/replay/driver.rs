@@ -25,6 +25,7 @@ use super::cameras::{choose_cameras, ReplayCamera};
 use super::fault::{engine_faults, FaultSpec};
 use super::feeder::{read_stamp, write_stamp, Feeder};
 use super::interleave::Interleaved;
+use super::interrupt;
 use super::options::ReplayOptions;
 use super::output::{OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::recorder::DiagnosticsRecorder;
@@ -53,6 +54,9 @@ pub struct ReplayOutcome {
     pub report: ReplayReport,
     pub files: ReportFiles,
 }
+
+/// After this many frames the replay logs that it is under way.
+const FIRST_FRAMES: u64 = 3;
 
 /// How long to wait for in-flight frames after the last one was submitted.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
@@ -109,6 +113,8 @@ struct Executed {
     timeline: Vec<FrameEvent>,
     start: MonoTime,
     duration: Duration,
+    /// The signal that stopped the replay early, if one did.
+    interrupted_by: Option<&'static str>,
 }
 
 /// Everything both executors start from.
@@ -193,6 +199,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         timeline,
         start,
         duration,
+        interrupted_by,
     } = executed;
     let (counts, overflow) = stopped.publish.0.into_results();
     let written = output.finish()?;
@@ -226,6 +233,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         wall: duration,
         errors,
         notes,
+        interrupted_by,
     });
     let files = crate::report::write_report(&report, &opts.out_dir)?;
     Ok(ReplayOutcome { report, files })
@@ -258,6 +266,8 @@ fn run_on_threads(
         pipeline.rt_report().summary()
     ));
     let events = pipeline.frame_events();
+    // The replay starts now, after the set-up: stamps and deliveries count from here.
+    p.feeder.start_at(clock.ros_now());
     let start = clock.now();
     let started = Instant::now();
     let cameras = p.config.camera_list().len();
@@ -265,6 +275,8 @@ fn run_on_threads(
         DiagnosticsRecorder::new(p.config, &p.hardware_id, clock.clone(), p.records.clone());
     let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
     let progress = progress_bar(p.opts.progress, p.expected as u64);
+    let mut interrupted_by = None;
+    let mut submitted = 0u64;
     for mut frame in p.feeder.by_ref() {
         progress.inc(1);
         match frame.at {
@@ -274,7 +286,16 @@ fn run_on_threads(
             }
             Some(at) => sleep_until(started + at, &pipeline, &mut diag),
         }
+        // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
+        if let Some(signal) = interrupt::requested() {
+            interrupted_by = Some(signal.name());
+            break;
+        }
         pipeline.submit_to(frame.camera, frame.data);
+        submitted += 1;
+        if submitted == FIRST_FRAMES {
+            tracing::info!(frames = submitted, "replay: first frames submitted");
+        }
         diag.poll(&pipeline);
         timeline.extend(events.try_iter());
     }
@@ -295,6 +316,7 @@ fn run_on_threads(
         timeline,
         start,
         duration,
+        interrupted_by,
     })
 }
 
@@ -321,13 +343,25 @@ fn run_simulated(
     diag.block_on_full_queue();
     let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
     let cameras = p.config.camera_list().len() as u64;
-    let arrivals = p.feeder.by_ref().map(|frame| Arrival {
-        at: frame
-            .at
-            .map(|at| start.add_nanos(u64::try_from(at.as_nanos()).unwrap_or(u64::MAX))),
-        camera: frame.camera,
-        message: frame.data,
-    });
+    let mut interrupted_by = None;
+    // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
+    let arrivals = p
+        .feeder
+        .by_ref()
+        .take_while(|_| match interrupt::requested() {
+            Some(signal) => {
+                interrupted_by = Some(signal.name());
+                false
+            }
+            None => true,
+        })
+        .map(|frame| Arrival {
+            at: frame
+                .at
+                .map(|at| start.add_nanos(u64::try_from(at.as_nanos()).unwrap_or(u64::MAX))),
+            camera: frame.camera,
+            message: frame.data,
+        });
     let (summary, stopped) = simulate(
         &p.settings,
         clock.clone(),
@@ -354,6 +388,7 @@ fn run_simulated(
         timeline,
         start,
         duration,
+        interrupted_by,
     })
 }
 
@@ -380,11 +415,11 @@ fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
     bar
 }
 
-/// Sleep until `when`, keeping diagnostics flowing.
+/// Sleep until `when` (or an interrupt), keeping diagnostics flowing.
 fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsRecorder) {
     loop {
         let now = Instant::now();
-        if now >= when {
+        if now >= when || interrupt::requested().is_some() {
             return;
         }
         diag.poll(pipeline);

@@ -56,6 +56,12 @@ impl Feeder {
         }
     }
 
+    /// Stamp frames relative to `start_ros` from now on (the moment the replay really starts:
+    /// after the pipeline is up and its engine calibrated).
+    pub(crate) fn start_at(&mut self, start_ros: Stamp) {
+        self.start_ros = start_ros;
+    }
+
     /// Read the next recorded message into `ready` (or `held`); false at the end.
     fn read_one(&mut self) -> bool {
         let Some((camera_index, message)) = self.messages.next() else {

@@ -1,13 +1,16 @@
 //! Replaying a rosbag2 recording through the real pipeline on live deadlines: every image topic
 //! a camera ([`cameras`]), their messages in recording order, pacing (recorded rate, a rate
 //! factor, or as fast as possible), stamps moved onto the live clock, fault injection, the
-//! output recording (per-camera detections and alarms, `/diagnostics`), and the report.
+//! output recording (per-camera detections and alarms, `/diagnostics`), the report, and clean
+//! interruption by SIGINT/SIGTERM. On the wall clock the stage threads run for real; on a
+//! virtual clock ([`crate::pipeline::sim`]) the same stages run deterministically.
 
 pub mod cameras;
 mod driver;
 pub mod fault;
 mod feeder;
 mod interleave;
+pub mod interrupt;
 mod options;
 mod output;
 mod recorder;

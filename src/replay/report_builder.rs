@@ -1,6 +1,6 @@
 //! Turning a finished replay (pipeline summary, per-frame events, sink counts) into the plain
 //! [`ReplayReport`] the report writers render: overall and per camera, the batch former's
-//! decisions, and the gates.
+//! decisions, the gates and the verdict.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
@@ -30,18 +30,16 @@ pub(crate) struct RunFacts<'a> {
     pub wall: Duration,
     pub errors: Vec<String>,
     pub notes: Vec<String>,
+    /// The signal that stopped the replay early, if one did (`SIGINT`, `SIGTERM`).
+    pub interrupted_by: Option<&'static str>,
 }
 
 fn percentiles(s: &LatencySummary) -> Percentiles {
     let ms = |ns: u64| ns as f64 / 1e6;
-    Percentiles {
-        count: s.count,
-        p50: ms(s.p50_ns),
-        p90: ms(s.p90_ns),
-        p99: ms(s.p99_ns),
-        p999: ms(s.p999_ns),
-        max: ms(s.max_ns),
-    }
+    Percentiles::from_ms(
+        s.count,
+        [s.p50_ns, s.p90_ns, s.p99_ns, s.p999_ns, s.max_ns].map(ms),
+    )
 }
 
 fn since_start_ms(at: MonoTime, start: MonoTime) -> f64 {
@@ -93,6 +91,7 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
         .iter()
         .map(|e| match e.outcome {
             Outcome::OnTime { latency_ns } => FrameRecord {
+                seq: numbered(e.seq),
                 t_ms: since_start_ms(e.at, f.start),
                 camera: camera_name(e.camera.index()),
                 latency_ms: Some(latency_ns as f64 / 1e6),
@@ -100,6 +99,7 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
                 detections: counts.get(&e.seq).copied().unwrap_or(0),
             },
             Outcome::Dropped { reason, .. } => FrameRecord {
+                seq: numbered(e.seq),
                 t_ms: since_start_ms(e.at, f.start),
                 camera: camera_name(e.camera.index()),
                 latency_ms: None,
@@ -165,22 +165,18 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
     let latency_ms = latency_section(&f.summary.latency);
     let mut gates = Vec::new();
     if let Some(limit) = f.opts.gates.max_miss_ratio {
-        let actual = frames.miss_ratio();
-        gates.push(GateResult {
-            name: "miss_ratio".into(),
+        gates.push(GateResult::at_most(
+            "miss_ratio",
             limit,
-            actual,
-            passed: actual <= limit,
-        });
+            frames.miss_ratio(),
+        ));
     }
     if let Some(limit) = f.opts.gates.max_p99_ms {
-        let actual = latency_ms.end_to_end.p99;
-        gates.push(GateResult {
-            name: "p99_ms".into(),
+        gates.push(GateResult::at_most(
+            "p99_ms",
             limit,
-            actual,
-            passed: actual <= limit,
-        });
+            latency_ms.end_to_end.p99,
+        ));
     }
     let mut errors = f.errors;
     for (name, counted) in std::iter::once(("every camera", &frames))
@@ -238,5 +234,14 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
         errors,
         timeline,
         notes: f.notes,
+        interrupted: f.interrupted_by.is_some(),
+        interrupted_by: f.interrupted_by.map(str::to_string),
+        verdict: Default::default(),
     }
+    .judged()
+}
+
+/// A frame's sequence number, `None` for the marker of a frame evicted before ingest.
+fn numbered(seq: u64) -> Option<u64> {
+    (seq != u64::MAX).then_some(seq)
 }
