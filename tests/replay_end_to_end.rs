@@ -43,7 +43,7 @@ fn replay(bag: &Path, config: Config, faults: &[&str], out: &Path) -> ReplayRepo
         config,
         config_origin: "test".into(),
         out_dir: out.to_path_buf(),
-        topic: None,
+        cameras: Vec::new(),
         pacing: Pacing::Recorded,
         faults: faults
             .iter()

@@ -22,8 +22,12 @@ pub struct ReplayArgs {
     /// Output directory for report.json, report.html, output.mcap and metadata.yaml.
     #[arg(long, default_value = "out/replay")]
     out: PathBuf,
-    /// Image topic to replay (default: input.topic, else the bag's only image topic).
-    #[arg(long)]
+    /// Image topic to replay as a camera (repeatable; default: the configured cameras present
+    /// in the bag, else every image topic, each a camera named after its topic).
+    #[arg(long = "camera", value_name = "TOPIC")]
+    cameras: Vec<String>,
+    /// One image topic to replay (the same as a single --camera).
+    #[arg(long, conflicts_with = "cameras")]
     topic: Option<String>,
     /// Play at R × the recorded rate.
     #[arg(long, conflicts_with = "max_speed")]
@@ -89,7 +93,7 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<()> {
         config,
         config_origin: config_path.display().to_string(),
         out_dir: args.out,
-        topic: args.topic,
+        cameras: args.topic.into_iter().chain(args.cameras).collect(),
         pacing,
         faults,
         gates: Gates {

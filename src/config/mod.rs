@@ -14,6 +14,7 @@
 //! YAML tree from its declared parameters and validates it with the same code
 //! ([`Config::from_value`]).
 
+mod cameras;
 mod model;
 mod reader;
 mod sections;
@@ -23,6 +24,10 @@ use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
+pub use cameras::{
+    BatchPolicyKind, BatchingConfig, CameraConfig, CamerasConfig, CRITICALITY_RANGE,
+    INPUT_CAMERA_NAME, MAX_CAMERAS,
+};
 pub use model::{
     BackendKind, ChannelOrder, LetterboxAnchor, ModelConfig, ModelFamily, Precision, ResizeMode,
     TensorDType, TensorLayout,
@@ -45,6 +50,9 @@ pub struct Config {
     pub monitor: MonitorConfig,
     pub pipeline: PipelineConfig,
     pub output: OutputConfig,
+    /// The cameras served (one, from `input`, when there is no `cameras` section).
+    pub cameras: CamerasConfig,
+    pub batching: BatchingConfig,
 }
 
 /// One problem in a config: where, what was there, and what was expected.
@@ -195,6 +203,28 @@ impl Config {
         let monitor = MonitorConfig::read(&root.section("monitor"));
         let pipeline = PipelineConfig::read(&root.section("pipeline"));
         let output = OutputConfig::read(&root.section("output"));
+        let cameras_value = root.get("cameras");
+        let cameras = CamerasConfig::read(
+            &Section::new("cameras", cameras_value, &issues),
+            cameras_value.is_some(),
+            &input,
+        );
+        let batching = BatchingConfig::read(&root.section("batching"));
+        if !cameras.from_input {
+            for (key, topic) in [
+                ("detections_topic", &output.detections_topic),
+                ("alarm_topic", &output.alarm_topic),
+            ] {
+                if topic.starts_with('/') {
+                    issues.push(
+                        format!("output.{key}"),
+                        format!("{topic:?}"),
+                        "must be relative when `cameras` is configured: each camera publishes \
+                         under its own name (<camera>/<topic>)",
+                    );
+                }
+            }
+        }
         root.finish();
         if issues.is_empty() {
             Ok(Self {
@@ -205,6 +235,8 @@ impl Config {
                 monitor,
                 pipeline,
                 output,
+                cameras,
+                batching,
             })
         } else {
             Err(ConfigError {
@@ -212,6 +244,21 @@ impl Config {
                 issues: issues.into_vec(),
             })
         }
+    }
+
+    /// The cameras this config serves, in camera-index order: the `cameras` list, or the one
+    /// camera described by `input` when there is no `cameras` section.
+    pub fn camera_list(&self) -> Vec<CameraConfig> {
+        if self.cameras.from_input {
+            vec![CamerasConfig::input_camera(&self.input)]
+        } else {
+            self.cameras.list.clone()
+        }
+    }
+
+    /// The capture → publish budget of `camera`, milliseconds.
+    pub fn camera_budget_ms(&self, camera: &CameraConfig) -> f64 {
+        camera.budget_ms.unwrap_or(self.deadline.budget_ms)
     }
 
     /// The default configuration shipped in `config/redline.yaml`, resolved against the crate root.

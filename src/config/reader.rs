@@ -141,11 +141,7 @@ impl<'a> Section<'a> {
     pub(crate) fn topic(&self, key: &str, default: &str) -> String {
         let s = self.name(key, default);
         let body = s.strip_prefix('/').unwrap_or(&s);
-        let valid_token = |t: &str| {
-            t.chars().next().is_some_and(|c| !c.is_ascii_digit())
-                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        if !s.trim().is_empty() && !body.split('/').all(valid_token) {
+        if !s.trim().is_empty() && !body.split('/').all(is_name_token) {
             self.issue(
                 key,
                 format!("{s:?}"),
@@ -314,6 +310,12 @@ impl<'a> Section<'a> {
             }
         }
     }
+}
+
+/// One token of a ROS 2 name: letters, digits and `_`, not empty, not starting with a digit.
+pub(crate) fn is_name_token(t: &str) -> bool {
+    t.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 fn names<T>(options: &[(&str, T)]) -> String {

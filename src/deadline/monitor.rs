@@ -283,6 +283,22 @@ pub struct MonitorSnapshot {
 }
 
 impl MonitorSnapshot {
+    /// A snapshot at level OK with no latency (a monitor that does not exist).
+    pub fn empty(at: MonoTime, accounting: AccountingSnapshot) -> Self {
+        Self {
+            at_ns: at.as_nanos(),
+            level: Level::Ok,
+            alarm: AlarmState::default(),
+            miss_ratio: 0.0,
+            consecutive_misses: 0,
+            latency_p50_ns: 0,
+            latency_p99_ns: 0,
+            drops: accounting.dropped,
+            worst_stage: None,
+            accounting,
+        }
+    }
+
     /// Assemble a snapshot from the monitor, the latency percentiles and the accounting.
     pub fn new(
         at: MonoTime,

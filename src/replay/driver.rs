@@ -1,28 +1,30 @@
-//! The replay loop: read the bag, pace and re-stamp each frame onto the live clock, submit it
-//! to the real pipeline, record diagnostics and alarm transitions into the output recording as
-//! they happen, then shut down and assemble the report.
+//! The replay loop: choose the cameras (image topics) to answer, read their messages in
+//! recording order, pace and re-stamp each frame onto the live clock, submit it to its camera
+//! of the real pipeline, record diagnostics and alarms into the output recording as they happen,
+//! then shut down and assemble the report.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::Sender;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bag::{Bag, BagError, IMAGE_TYPE};
-use crate::config::{Config, ImageTransport, OutputConfig};
-use crate::deadline::{
-    alarm_status, deadline_status, Clock, StatusContent, SystemClock, Transition,
-};
-use crate::frame::{Pool, Stamp};
+use crate::bag::{Bag, BagError};
+use crate::config::{Config, OutputConfig};
+use crate::deadline::{Clock, SystemClock};
+use crate::frame::Stamp;
 use crate::infer::{load_warm, ModelError};
-use crate::msgs::{write_diagnostic_array, write_diagnostic_status, DiagnosticStatusView};
-use crate::pipeline::{FrameEvent, Pipeline, PipelineError, PipelineSettings, RunningPipeline};
+use crate::pipeline::{
+    CameraId, FrameEvent, Pipeline, PipelineError, PipelineSettings, RunningPipeline,
+};
 use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
+use super::cameras::{choose_cameras, ReplayCamera};
 use super::fault::engine_faults;
+use super::interleave::Interleaved;
 use super::options::ReplayOptions;
-use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
+use super::output::{OutputError, OutputTopics, OutputWriter};
+use super::recorder::DiagnosticsRecorder;
 use super::report_builder::{build_report, RunFacts};
 use super::schedule::{Delivery, Pacing, Schedule};
 use super::sink::ReplaySink;
@@ -52,29 +54,47 @@ pub struct ReplayOutcome {
 /// How long to wait for in-flight frames after the last one was submitted.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Topic names of the output recording for `cameras` (relative names recorded under `/`).
+pub(crate) fn output_topics(config: &Config) -> OutputTopics {
+    let out = &config.output;
+    let cameras = config.camera_list();
+    if config.cameras.from_input {
+        return OutputTopics {
+            detections: vec![OutputConfig::absolute(&out.detections_topic)],
+            diagnostics: OutputConfig::absolute(&out.diagnostics_topic),
+            camera_alarms: Vec::new(),
+            alarm: OutputConfig::absolute(&out.alarm_topic),
+        };
+    }
+    let under = |camera: &str, topic: &str| OutputConfig::absolute(&format!("{camera}/{topic}"));
+    OutputTopics {
+        detections: cameras
+            .iter()
+            .map(|c| under(&c.name, &out.detections_topic))
+            .collect(),
+        diagnostics: OutputConfig::absolute(&out.diagnostics_topic),
+        camera_alarms: cameras
+            .iter()
+            .map(|c| under(&c.name, &out.alarm_topic))
+            .collect(),
+        alarm: OutputConfig::absolute(&out.alarm_topic),
+    }
+}
+
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let bag = Bag::open(&opts.bag)?;
     let mut config = opts.config.clone();
     let mut notes = Vec::new();
-    let topic = choose_topic(&bag, &config, opts.topic.as_deref(), &mut notes)?;
-    config.input.topic = topic.name.clone();
-    config.input.transport = if topic.type_name == IMAGE_TYPE {
-        ImageTransport::Raw
-    } else {
-        ImageTransport::Compressed
-    };
-    let expected = topic.message_count.unwrap_or(0) as usize;
+    let cameras = choose_cameras(&bag, &mut config, &opts.cameras, &mut notes)?;
+    let expected: usize = cameras
+        .iter()
+        .map(|c| c.topic.message_count.unwrap_or(0) as usize)
+        .sum::<usize>()
+        .min(1 << 20);
 
     let engine = load_warm(&config.model, engine_faults(&opts.faults))?;
-    let output = OutputWriter::start(
-        &opts.out_dir,
-        &OutputTopics {
-            detections: OutputConfig::absolute(&config.output.detections_topic),
-            diagnostics: OutputConfig::absolute(&config.output.diagnostics_topic),
-            alarm: OutputConfig::absolute(&config.output.alarm_topic),
-        },
-    )?;
+    let output = OutputWriter::start(&opts.out_dir, &output_topics(&config))?;
     let records = output.sender();
     let sink = ReplaySink::new(
         records.clone(),
@@ -86,22 +106,26 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let clock = Arc::new(SystemClock::new());
     let settings = PipelineSettings::from_config(&config);
     let pipeline = Pipeline::start(&settings, clock.clone(), stage_set)?;
-    let rt = pipeline.rt_report();
-    notes.push(format!("real-time setup: {}", rt.summary()));
+    notes.push(format!(
+        "real-time setup: {}",
+        pipeline.rt_report().summary()
+    ));
     let events = pipeline.frame_events();
     let start_mono = clock.now();
     let start_ros = clock.ros_now();
     let started = Instant::now();
 
-    let mut diag = DiagnosticsRecorder::new(&config, clock.clone(), records);
+    let hardware_id = opts.bag.display().to_string();
+    let mut diag = DiagnosticsRecorder::new(&config, &hardware_id, clock.clone(), records);
     let mut timeline: Vec<FrameEvent> = Vec::with_capacity(expected + 16);
     let mut errors = Vec::new();
     let mut schedule = Schedule::new(opts.pacing, &opts.faults);
-    let mut held: Vec<Vec<u8>> = Vec::new();
+    let mut held: Vec<(CameraId, Vec<u8>)> = Vec::new();
     let mut suppressed = 0u64;
     let progress = progress_bar(opts.progress, expected as u64);
+    let topic_names: Vec<&str> = cameras.iter().map(|c| c.topic.name.as_str()).collect();
 
-    for (index, message) in bag.messages(&topic.name).enumerate() {
+    for (index, (camera_index, message)) in Interleaved::new(&bag, &topic_names).enumerate() {
         let mut message = match message {
             Ok(m) => m,
             Err(e) => {
@@ -109,6 +133,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
                 break;
             }
         };
+        let camera = CameraId::at(camera_index);
         progress.inc(1);
         let stamp_ns =
             read_stamp(&message.data).map_or(message.log_time_ns as i64, Stamp::as_nanos);
@@ -123,7 +148,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         };
         let burst = schedule.burst_hold(message.log_time_ns as i64);
         match opts.pacing {
-            Pacing::MaxSpeed => wait_for_room(&pipeline),
+            Pacing::MaxSpeed => wait_for_room(&pipeline, cameras.len()),
             _ => sleep_until(started + at, &pipeline, &mut diag),
         }
         let stamp = match stamp_offset_ns {
@@ -133,33 +158,31 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         write_stamp(&mut message.data, stamp);
         match burst {
             Some(0) => {
-                for frame in held.drain(..) {
-                    pipeline.submit(frame);
+                for (c, frame) in held.drain(..) {
+                    pipeline.submit_to(c, frame);
                 }
-                pipeline.submit(message.data);
+                pipeline.submit_to(camera, message.data);
             }
-            Some(_) => held.push(message.data),
+            Some(_) => held.push((camera, message.data)),
             None => {
-                pipeline.submit(message.data);
+                pipeline.submit_to(camera, message.data);
             }
         }
         diag.poll(&pipeline);
         timeline.extend(events.try_iter());
     }
-    for frame in held.drain(..) {
-        pipeline.submit(frame);
+    for (c, frame) in held.drain(..) {
+        pipeline.submit_to(c, frame);
     }
     wait_until_drained(&pipeline, &mut diag);
     progress.finish_and_clear();
     diag.poll(&pipeline);
-    diag.emit_diagnostics(&pipeline.snapshot());
+    diag.emit_diagnostics(&pipeline);
     let wall = started.elapsed();
     let (summary, stopped) = pipeline.shutdown()?;
     timeline.extend(events.try_iter());
-    diag.drain(&pipeline_transitions_after_shutdown(
-        &summary.transitions,
-        diag.alarms_written,
-    ));
+    let recorded = diag.changes_recorded;
+    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
     let (counts, overflow) = stopped.publish.0.into_results();
     drop(diag);
     let written = output.finish()?;
@@ -183,7 +206,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let report = build_report(RunFacts {
         opts,
         config: &config,
-        topic: &topic.name,
+        cameras: &cameras,
         summary: &summary,
         timeline: &timeline,
         counts: &counts,
@@ -196,32 +219,13 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     Ok(ReplayOutcome { report, files })
 }
 
-/// The topic to replay and why (a note when the configured one is not in the bag).
-fn choose_topic(
-    bag: &Bag,
-    config: &Config,
-    cli: Option<&str>,
-    notes: &mut Vec<String>,
-) -> Result<crate::bag::TopicInfo, BagError> {
-    if let Some(topic) = cli {
-        return bag.choose_image_topic(topic);
-    }
-    let configured = config.input.topic.as_str();
-    match bag.choose_image_topic(configured) {
-        Ok(t) => {
-            notes.push(format!("replaying {} (input.topic)", t.name));
-            Ok(t)
-        }
-        Err(BagError::TopicNotFound { .. }) if !configured.is_empty() => {
-            let t = bag.choose_image_topic("")?;
-            notes.push(format!(
-                "input.topic {configured} is not in the bag; replaying its only image topic {}",
-                t.name
-            ));
-            Ok(t)
-        }
-        Err(e) => Err(e),
-    }
+/// The camera list of a replay, for reports.
+pub(crate) fn topics_of(cameras: &[ReplayCamera]) -> String {
+    cameras
+        .iter()
+        .map(|c| c.topic.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The stamp in a serialised image message's header (bytes 4..12 after the CDR header).
@@ -267,9 +271,10 @@ fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut Diagnos
     }
 }
 
-/// Max speed: submit the next frame once fewer than two are in flight (pipelined, not flooded).
-fn wait_for_room(pipeline: &dyn RunningPipeline) {
-    while pipeline.accounting().in_flight >= 2 {
+/// Max speed: submit the next frame once fewer than two per camera are in flight (pipelined,
+/// not flooded).
+fn wait_for_room(pipeline: &dyn RunningPipeline, cameras: usize) {
+    while pipeline.accounting().in_flight >= 2 * cameras as u64 {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
@@ -279,99 +284,5 @@ fn wait_until_drained(pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsReco
     while pipeline.accounting().in_flight > 0 && Instant::now() < until {
         diag.poll(pipeline);
         std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Transitions from the complete log that the live channel did not deliver.
-fn pipeline_transitions_after_shutdown(log: &[Transition], already: usize) -> Vec<Transition> {
-    log.iter().skip(already).copied().collect()
-}
-
-/// Writes `/diagnostics` at the configured period and an alarm message on every transition.
-struct DiagnosticsRecorder {
-    clock: Arc<SystemClock>,
-    records: Sender<OutputRecord>,
-    buffers: Pool<Vec<u8>>,
-    budget_ms: f64,
-    period: Duration,
-    last: Option<Instant>,
-    hardware_id: String,
-    alarm: crate::deadline::AlarmState,
-    alarms_written: usize,
-}
-
-impl DiagnosticsRecorder {
-    fn new(config: &Config, clock: Arc<SystemClock>, records: Sender<OutputRecord>) -> Self {
-        Self {
-            clock,
-            records,
-            buffers: Pool::at_least_one(16, |_| Vec::with_capacity(4096)),
-            budget_ms: config.deadline.budget_ms,
-            period: Duration::from_secs_f64(config.monitor.diagnostics_period_ms / 1000.0),
-            last: None,
-            hardware_id: config.input.topic.clone(),
-            alarm: Default::default(),
-            alarms_written: 0,
-        }
-    }
-
-    fn poll(&mut self, pipeline: &dyn RunningPipeline) {
-        let live: Vec<Transition> = pipeline.transitions().try_iter().collect();
-        let transitioned = !live.is_empty();
-        self.drain(&live);
-        let due = self.last.is_none_or(|t| t.elapsed() >= self.period);
-        if due || transitioned {
-            self.emit_diagnostics(&pipeline.snapshot());
-        }
-    }
-
-    /// Record alarm messages for these transitions.
-    fn drain(&mut self, transitions: &[Transition]) {
-        for t in transitions {
-            self.alarm.apply(t);
-            let status = alarm_status(&self.alarm, &self.hardware_id);
-            self.write(OutputChannel::Alarm, &status, |buf, view| {
-                write_diagnostic_status(buf, view)
-            });
-            self.alarms_written += 1;
-        }
-    }
-
-    fn emit_diagnostics(&mut self, snapshot: &crate::deadline::MonitorSnapshot) {
-        self.last = Some(Instant::now());
-        let status = deadline_status(snapshot, self.budget_ms, &self.hardware_id);
-        let stamp = self.clock.ros_now();
-        self.write(OutputChannel::Diagnostics, &status, |buf, view| {
-            write_diagnostic_array(buf, stamp, "", std::slice::from_ref(view))
-        });
-    }
-
-    fn write(
-        &mut self,
-        channel: OutputChannel,
-        status: &StatusContent,
-        serialise: impl Fn(&mut Vec<u8>, &DiagnosticStatusView<'_>),
-    ) {
-        let Some(mut buf) = self.buffers.try_lease() else {
-            return;
-        };
-        let values: Vec<(&str, &str)> = status
-            .values
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let view = DiagnosticStatusView {
-            level: status.level,
-            name: &status.name,
-            message: &status.message,
-            hardware_id: &status.hardware_id,
-            values: &values,
-        };
-        serialise(&mut buf, &view);
-        let _ = self.records.try_send(OutputRecord {
-            channel,
-            log_time_ns: self.clock.ros_now().as_nanos().max(0) as u64,
-            bytes: buf,
-        });
     }
 }

@@ -26,8 +26,9 @@ pub struct ReplayOptions {
     pub config_origin: String,
     /// Output directory: report.json, report.html and the output recording.
     pub out_dir: PathBuf,
-    /// Image topic to replay; overrides `input.topic`.
-    pub topic: Option<String>,
+    /// Image topics to replay, one camera each (`--camera`, `--topic`); empty: the configured
+    /// cameras present in the bag, else every image topic.
+    pub cameras: Vec<String>,
     pub pacing: Pacing,
     pub faults: Vec<FaultSpec>,
     pub gates: Gates,

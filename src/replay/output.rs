@@ -13,9 +13,11 @@ use crate::frame::Lease;
 /// Topics of the output recording.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum OutputChannel {
-    Detections,
+    /// A camera's detections (camera index).
+    Detections(usize),
     Diagnostics,
-    Alarm,
+    /// A camera's latched alarm (camera index), or the aggregate alarm (`None`).
+    Alarm(Option<usize>),
 }
 
 /// One serialised message for the output recording.
@@ -57,8 +59,12 @@ pub struct OutputSummary {
 /// Topic names for the output recording.
 #[derive(Clone, Debug)]
 pub struct OutputTopics {
-    pub detections: String,
+    /// Each camera's detections topic (camera index order).
+    pub detections: Vec<String>,
     pub diagnostics: String,
+    /// Each camera's alarm topic (empty with a single camera, whose alarm is the aggregate).
+    pub camera_alarms: Vec<String>,
+    /// The aggregate alarm (the worst level of every monitor).
     pub alarm: String,
 }
 
@@ -66,16 +72,27 @@ impl OutputWriter {
     /// Create the recording in `dir` and start the writer thread.
     pub fn start(dir: &Path, topics: &OutputTopics) -> Result<Self, OutputError> {
         let mut writer = BagWriter::create_file(dir, "output.mcap")?;
-        let detections = writer.add_topic(
-            &topics.detections,
-            RosType::Detection2DArray,
-            Durability::Volatile,
-        )?;
+        let mut detections = Vec::with_capacity(topics.detections.len());
+        for name in &topics.detections {
+            detections.push(writer.add_topic(
+                name,
+                RosType::Detection2DArray,
+                Durability::Volatile,
+            )?);
+        }
         let diagnostics = writer.add_topic(
             &topics.diagnostics,
             RosType::DiagnosticArray,
             Durability::Volatile,
         )?;
+        let mut camera_alarms = Vec::with_capacity(topics.camera_alarms.len());
+        for name in &topics.camera_alarms {
+            camera_alarms.push(writer.add_topic(
+                name,
+                RosType::DiagnosticStatus,
+                Durability::TransientLocal,
+            )?);
+        }
         let alarm = writer.add_topic(
             &topics.alarm,
             RosType::DiagnosticStatus,
@@ -89,9 +106,16 @@ impl OutputWriter {
                 let mut summary = OutputSummary::default();
                 for record in rx {
                     let (topic, count) = match record.channel {
-                        OutputChannel::Detections => (detections, &mut summary.detections),
+                        OutputChannel::Detections(c) => match detections.get(c) {
+                            Some(t) => (*t, &mut summary.detections),
+                            None => continue,
+                        },
                         OutputChannel::Diagnostics => (diagnostics, &mut summary.diagnostics),
-                        OutputChannel::Alarm => (alarm, &mut summary.alarms),
+                        OutputChannel::Alarm(Some(c)) => match camera_alarms.get(c) {
+                            Some(t) => (*t, &mut summary.alarms),
+                            None => continue,
+                        },
+                        OutputChannel::Alarm(None) => (alarm, &mut summary.alarms),
                     };
                     writer.write(topic, record.log_time_ns, &record.bytes)?;
                     *count += 1;

@@ -17,7 +17,8 @@ pub struct ReplaySink {
     buffers: Pool<Vec<u8>>,
     records: Sender<OutputRecord>,
     class_names: Vec<String>,
-    /// `(frame seq, detections)` for every published frame (capacity reserved up front).
+    /// `(frame seq, detections)` for every published frame (capacity reserved up front; frames
+    /// beyond it are counted in the report's per-camera totals only).
     counts: Vec<(u64, u32)>,
     /// Published frames whose record could not be queued for the output file.
     output_overflow: u64,
@@ -70,7 +71,7 @@ impl DetectionSink for ReplaySink {
             self.counts.push((meta.seq, detections.len() as u32));
         }
         let record = OutputRecord {
-            channel: OutputChannel::Detections,
+            channel: OutputChannel::Detections(meta.camera.index()),
             log_time_ns: header.stamp.as_nanos().max(0) as u64,
             bytes: buf,
         };

@@ -21,6 +21,7 @@ fn sample() -> ReplayReport {
         frames,
         deadline: DeadlineSection { budget_ms: 100.0 },
         alarms: vec![AlarmEntry {
+            monitor: "camera".into(),
             t_ms: 500.0,
             from: "OK".into(),
             to: "ERROR".into(),
@@ -30,12 +31,14 @@ fn sample() -> ReplayReport {
         final_level: "ERROR".into(),
         timeline: vec![
             FrameRecord {
+                camera: "camera".into(),
                 t_ms: 0.0,
                 latency_ms: Some(40.0),
                 outcome: "published".into(),
                 detections: 2,
             },
             FrameRecord {
+                camera: "camera".into(),
                 t_ms: 100.0,
                 latency_ms: None,
                 outcome: "missed_at:infer".into(),
