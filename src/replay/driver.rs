@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bag::{Bag, BagError};
+use crate::bag::{Bag, BagError, BagLimits};
 use crate::config::{Config, OutputConfig};
 use crate::deadline::{Clock, SystemClock};
 use crate::frame::Stamp;
@@ -23,7 +23,7 @@ use super::cameras::{choose_cameras, ReplayCamera};
 use super::fault::engine_faults;
 use super::interleave::Interleaved;
 use super::options::ReplayOptions;
-use super::output::{OutputError, OutputTopics, OutputWriter};
+use super::output::{check_out_dir, OutputError, OutputTopics, OutputWriter};
 use super::recorder::DiagnosticsRecorder;
 use super::report_builder::{build_report, RunFacts};
 use super::schedule::{Delivery, Pacing, Schedule};
@@ -83,7 +83,8 @@ pub(crate) fn output_topics(config: &Config) -> OutputTopics {
 
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
-    let bag = Bag::open(&opts.bag)?;
+    check_out_dir(&opts.out_dir, &opts.bag)?;
+    let bag = Bag::open_with_limits(&opts.bag, BagLimits::for_images(opts.config.input.limits))?;
     let mut config = opts.config.clone();
     let mut notes = Vec::new();
     let cameras = choose_cameras(&bag, &mut config, &opts.cameras, &mut notes)?;
@@ -99,7 +100,6 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let sink = ReplaySink::new(
         records.clone(),
         config.model.class_names.clone(),
-        expected,
         config.pipeline.channel_capacity + 8,
     );
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
@@ -119,7 +119,8 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let mut diag = DiagnosticsRecorder::new(&config, &hardware_id, clock.clone(), records);
     let mut timeline: Vec<FrameEvent> = Vec::with_capacity(expected + 16);
     let mut errors = Vec::new();
-    let mut schedule = Schedule::new(opts.pacing, &opts.faults);
+    let mut schedule =
+        Schedule::new(opts.pacing, &opts.faults).with_max_log_gap_ms(config.input.max_log_gap_ms);
     let mut held: Vec<(CameraId, Vec<u8>)> = Vec::new();
     let mut suppressed = 0u64;
     let progress = progress_bar(opts.progress, expected as u64);
@@ -149,7 +150,11 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         let burst = schedule.burst_hold(message.log_time_ns as i64);
         match opts.pacing {
             Pacing::MaxSpeed => wait_for_room(&pipeline, cameras.len()),
-            _ => sleep_until(started + at, &pipeline, &mut diag),
+            _ => {
+                if let Some(when) = started.checked_add(at) {
+                    sleep_until(when, &pipeline, &mut diag);
+                }
+            }
         }
         let stamp = match stamp_offset_ns {
             Some(offset) => start_ros.offset_nanos(offset),
@@ -183,7 +188,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     timeline.extend(events.try_iter());
     let recorded = diag.changes_recorded;
     diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
-    let (counts, overflow) = stopped.publish.0.into_results();
+    let overflow = stopped.publish.0.into_overflow();
     drop(diag);
     let written = output.finish()?;
     if overflow > 0 {
@@ -191,6 +196,10 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
             "{overflow} detection messages could not be queued for the output recording"
         ));
     }
+    notes.extend(super::schedule::describe_gaps(
+        &schedule,
+        config.input.max_log_gap_ms,
+    ));
     if suppressed > 0 {
         notes.push(format!(
             "{suppressed} frames withheld by sensor-silence faults"
@@ -209,7 +218,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         cameras: &cameras,
         summary: &summary,
         timeline: &timeline,
-        counts: &counts,
+        counts: &written.frame_detections,
         start: start_mono,
         wall,
         errors,
