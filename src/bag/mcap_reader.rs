@@ -187,7 +187,10 @@ pub(crate) fn topics(path: &Path, limits: BagLimits) -> Result<Vec<TopicInfo>, B
     Ok(topics)
 }
 
-/// Read a file without a summary: every schema, channel and message count.
+/// Read a file without a summary: every schema, channel and message count. When the file is
+/// damaged part-way, the channels found before the damage are kept (with counts unknown), so
+/// that the frames before it can still be replayed; the message stream then reports the damage
+/// where it is. Damage before any channel is an error here.
 fn scan(
     file: &McapFile,
     limits: BagLimits,
@@ -195,40 +198,42 @@ fn scan(
     let mut channels = Channels::default();
     let mut counts: HashMap<u16, u64> = HashMap::new();
     let mut read = 0u64;
+    match scan_records(file, limits, &mut channels, &mut counts, &mut read) {
+        Ok(()) => Ok((channels, Some(counts))),
+        Err(_) if !channels.channels.is_empty() => Ok((channels, None)),
+        Err(problem) => Err(file.error(problem, read, 0)),
+    }
+}
+
+fn scan_records(
+    file: &McapFile,
+    limits: BagLimits,
+    channels: &mut Channels,
+    counts: &mut HashMap<u16, u64>,
+    read: &mut u64,
+) -> Result<(), McapProblem> {
     let mut inflater = Inflater::new();
     let mut chunk_buf = Vec::new();
     let mut records = file.data();
-    let mut ended = false;
     while let Some(r) = records.next() {
-        let r = r.map_err(|p| file.error(p, read, 0))?;
+        let r = r?;
         match r.opcode {
-            op::DATA_END | op::FOOTER => {
-                ended = true;
-                break;
-            }
+            op::DATA_END | op::FOOTER => return Ok(()),
             op::CHUNK => {
-                inflate_chunk(&r, limits, &mut inflater, &mut chunk_buf)
-                    .map_err(|p| file.error(p, read, 0))?;
+                inflate_chunk(&r, limits, &mut inflater, &mut chunk_buf)?;
                 for inner in Records::new(&chunk_buf, 0, Some(r.at.offset)) {
-                    let inner = inner.map_err(|p| file.error(p, read, 0))?;
-                    note(&inner, &mut channels, &mut counts, &mut read)
-                        .map_err(|p| file.error(p, read, 0))?;
+                    note(&inner?, channels, counts, read)?;
                 }
             }
-            _ => note(&r, &mut channels, &mut counts, &mut read)
-                .map_err(|p| file.error(p, read, 0))?,
+            _ => note(&r, channels, counts, read)?,
         }
     }
-    if !ended && file.summary_start.is_none() {
-        return Err(file.error(
-            McapProblem::NoEnd {
-                at: records.place(),
-            },
-            read,
-            0,
-        ));
+    if file.summary_start.is_none() {
+        return Err(McapProblem::NoEnd {
+            at: records.place(),
+        });
     }
-    Ok((channels, Some(counts)))
+    Ok(())
 }
 
 /// Count a message per channel, or learn a schema or channel.

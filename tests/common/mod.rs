@@ -6,6 +6,7 @@
 
 pub mod alloc;
 pub mod decoding;
+pub mod findings;
 pub mod photos;
 pub mod settle;
 
