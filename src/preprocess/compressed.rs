@@ -59,7 +59,7 @@ impl CompressedDecoder {
     pub fn new(limits: ImageLimits) -> Self {
         Self {
             limits,
-            jpeg: JpegScanCheck::new(),
+            jpeg: JpegScanCheck::new(limits),
         }
     }
 
@@ -269,6 +269,7 @@ fn jpeg_problem(p: JpegProblem) -> FrameError {
     bad(match p {
         JpegProblem::Malformed => BadInputKind::CorruptCompressed,
         JpegProblem::Truncated => BadInputKind::TruncatedCompressed,
+        JpegProblem::TooLarge => BadInputKind::DecodedTooLarge,
     })
 }
 

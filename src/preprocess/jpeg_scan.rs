@@ -5,12 +5,15 @@
 //! report success. This check walks the markers and Huffman-decodes each scan's symbols (no
 //! dequantisation, no IDCT) to count the blocks it really codes: a sequential scan must code
 //! every MCU before its data ends, and every component must be coded; a progressive image's
-//! DC and first AC scans are counted the same way, and its scans together must bring every
-//! coefficient of every component to full precision. Refinement AC scans are skipped (checking
-//! them needs the coefficient history). Anything else is [`JpegProblem::Truncated`] or
-//! [`JpegProblem::Malformed`].
+//! scans are counted the same way (refinement scans with the per-block history of which
+//! coefficients are already non-zero, which decides how many correction bits follow), and
+//! together they must bring every coefficient of every component to full precision. Anything
+//! else is [`JpegProblem::Truncated`] or [`JpegProblem::Malformed`].
 //!
-//! It allocates nothing: the Huffman tables live in the checker, made once at start-up.
+//! It allocates nothing per image: the Huffman tables and the coefficient history (one bit per
+//! coefficient of every block the configured image limits allow) are made once at start-up.
+
+use crate::frame::ImageLimits;
 
 /// Why a JPEG was refused.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -19,6 +22,8 @@ pub enum JpegProblem {
     Malformed,
     /// The entropy-coded data ends before the frame is covered, or scans are missing.
     Truncated,
+    /// The frame has more blocks than the configured image limits allow.
+    TooLarge,
 }
 
 /// Frame geometry from the SOF header.
@@ -272,16 +277,14 @@ struct Component {
     al_min: [u8; 64],
 }
 
-/// The checker: Huffman tables reused across frames.
+/// The checker: Huffman tables and coefficient history reused across frames.
 pub struct JpegScanCheck {
     dc: Box<[Huffman; 4]>,
     ac: Box<[Huffman; 4]>,
-}
-
-impl Default for JpegScanCheck {
-    fn default() -> Self {
-        Self::new()
-    }
+    /// Progressive images: for each component's blocks (non-interleaved order), a bit per
+    /// zig-zag coefficient already known to be non-zero. `blocks_per_component` per component.
+    nonzero: Vec<u64>,
+    blocks_per_component: usize,
 }
 
 /// State of the frame being checked.
@@ -308,9 +311,13 @@ fn ceil_div(a: u32, b: u32) -> u32 {
 }
 
 impl JpegScanCheck {
-    /// Made once at start-up.
-    pub fn new() -> Self {
+    /// Made once at start-up, for images within `limits`.
+    pub fn new(limits: ImageLimits) -> Self {
+        let blocks = (ceil_div(limits.max_width, 8) as usize)
+            .saturating_mul(ceil_div(limits.max_height, 8) as usize);
         Self {
+            nonzero: vec![0; blocks.saturating_mul(MAX_COMPONENTS)],
+            blocks_per_component: blocks,
             dc: Box::new([
                 Huffman::EMPTY,
                 Huffman::EMPTY,
@@ -383,6 +390,9 @@ impl JpegScanCheck {
                     if !scans {
                         return Ok(f.info);
                     }
+                    if f.info.progressive {
+                        self.clear_history(&f)?;
+                    }
                     frame = Some(f);
                 }
                 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
@@ -414,6 +424,21 @@ impl JpegScanCheck {
         }
     }
 
+    /// Forget the coefficient history of the previous image (only the blocks this one has).
+    fn clear_history(&mut self, f: &Frame) -> Result<(), JpegProblem> {
+        for (i, c) in f.comps.iter().take(f.ncomp).enumerate() {
+            let blocks = (c.blocks_x as usize).saturating_mul(c.blocks_y as usize);
+            if blocks > self.blocks_per_component {
+                return Err(JpegProblem::TooLarge);
+            }
+            let start = i.saturating_mul(self.blocks_per_component);
+            if let Some(h) = self.nonzero.get_mut(start..start.saturating_add(blocks)) {
+                h.fill(0);
+            }
+        }
+        Ok(())
+    }
+
     fn parse_dht(&mut self, seg: &[u8]) -> Result<(), JpegProblem> {
         let mut at = 0usize;
         while at < seg.len() {
@@ -442,7 +467,7 @@ impl JpegScanCheck {
     }
 
     /// Decode one scan's symbols; returns the bytes of entropy-coded data it spans.
-    fn scan(&self, f: &mut Frame, seg: &[u8], data: &[u8]) -> Result<usize, JpegProblem> {
+    fn scan(&mut self, f: &mut Frame, seg: &[u8], data: &[u8]) -> Result<usize, JpegProblem> {
         use JpegProblem::Malformed;
         let ns = usize::from(*seg.first().ok_or(Malformed)?);
         if ns == 0 || ns > MAX_COMPONENTS {
@@ -486,10 +511,6 @@ impl JpegScanCheck {
                     }
                 }
             }
-            // Refinement AC scans need the coefficient history: skipped, not checked.
-            if ss > 0 && ah > 0 {
-                return Ok(bits.end_of_data());
-            }
         } else if ss != 0 || se != 63 || ahal != 0 {
             return Err(Malformed);
         }
@@ -505,6 +526,10 @@ impl JpegScanCheck {
             ),
         };
         let units = u64::from(units_x) * u64::from(units_y);
+        // AC scans of a progressive image cover one component: its coefficient history.
+        let history_start = sel.first().map_or(0, |&(ci, _, _)| {
+            ci.saturating_mul(self.blocks_per_component)
+        });
         let mut eobrun = 0u32;
         let mut since_restart = 0u32;
         let mut done = 0u64;
@@ -531,10 +556,20 @@ impl JpegScanCheck {
                         } else {
                             bits.skip(1)?;
                         }
-                    } else if eobrun > 0 {
-                        eobrun -= 1;
                     } else {
-                        eobrun = self.ac_first_block(&mut bits, ac_t, ss, se)?;
+                        let at = history_start.saturating_add(done as usize);
+                        let mut mask =
+                            self.nonzero.get(at).copied().ok_or(JpegProblem::TooLarge)?;
+                        if ah > 0 {
+                            self.ac_refine_block(&mut bits, ac_t, ss, se, &mut eobrun, &mut mask)?;
+                        } else if eobrun > 0 {
+                            eobrun -= 1;
+                        } else {
+                            eobrun = self.ac_first_block(&mut bits, ac_t, ss, se, &mut mask)?;
+                        }
+                        if let Some(m) = self.nonzero.get_mut(at) {
+                            *m = mask;
+                        }
                     }
                 }
             }
@@ -584,13 +619,15 @@ impl JpegScanCheck {
         Ok(())
     }
 
-    /// One block of a first AC scan; returns the EOB run that follows it.
+    /// One block of a first AC scan (marking its non-zero coefficients in `mask`); returns
+    /// the EOB run that follows it.
     fn ac_first_block(
         &self,
         bits: &mut Bits<'_>,
         ac: usize,
         ss: u8,
         se: u8,
+        mask: &mut u64,
     ) -> Result<u32, JpegProblem> {
         let ac = self.table(false, ac)?;
         let mut k = u32::from(ss);
@@ -606,10 +643,68 @@ impl JpegScanCheck {
             } else {
                 k += r;
                 bits.skip(s)?;
+                if k < 64 {
+                    *mask |= 1u64 << k;
+                }
                 k += 1;
             }
         }
         Ok(0)
+    }
+
+    /// One block of a refinement AC scan: a correction bit for every coefficient already
+    /// non-zero, new ±1 coefficients placed after runs of zero ones (ITU T.81 G.1.2.3, as
+    /// libjpeg's `decode_mcu_AC_refine` reads it).
+    fn ac_refine_block(
+        &self,
+        bits: &mut Bits<'_>,
+        ac: usize,
+        ss: u8,
+        se: u8,
+        eobrun: &mut u32,
+        mask: &mut u64,
+    ) -> Result<(), JpegProblem> {
+        let se = u32::from(se).min(63);
+        let mut k = u32::from(ss);
+        let known = |mask: u64, k: u32| mask & (1u64 << k) != 0;
+        if *eobrun == 0 {
+            let table = self.table(false, ac)?;
+            while k <= se {
+                let rs = table.decode(bits)?;
+                let mut r = u32::from(rs >> 4);
+                let new_coefficient = rs & 0x0F != 0;
+                if new_coefficient {
+                    bits.skip(1)?; // its sign
+                } else if r != 15 {
+                    *eobrun = (1u32 << r) + bits.skip(r)?;
+                    break;
+                }
+                while k <= se {
+                    if known(*mask, k) {
+                        bits.skip(1)?; // correction bit
+                    } else if r == 0 {
+                        break;
+                    } else {
+                        r -= 1;
+                    }
+                    k += 1;
+                }
+                if new_coefficient && k <= se {
+                    *mask |= 1u64 << k;
+                }
+                k += 1;
+            }
+        }
+        if *eobrun > 0 {
+            while k <= se {
+                if known(*mask, k) {
+                    bits.skip(1)?;
+                }
+                k += 1;
+            }
+            *eobrun -= 1;
+        }
+        Ok(())
     }
 }
 
