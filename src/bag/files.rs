@@ -3,6 +3,7 @@
 //! that resolves outside the directory is refused with a clear error, as is a file listed twice
 //! (under any spelling) and anything that is not a regular file (a FIFO would hang the reader).
 //! Files are opened with `O_NOFOLLOW` on their resolved path.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::fs::File;
 use std::path::{Component, Path, PathBuf};
@@ -142,6 +143,10 @@ pub(crate) fn open_no_follow(path: &Path) -> Result<File, BagError> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 

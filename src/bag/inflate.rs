@@ -3,6 +3,7 @@
 //! exactly the claimed size, so a chunk that inflates past its claim (a decompression bomb, or
 //! a damaged size field) is an error after at most `claimed + 1` bytes, never an allocation of
 //! what the data would inflate to.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::io::Read;
 
@@ -114,10 +115,7 @@ fn lz4(
     let mut decoder = lz4::Decoder::new(data).map_err(corrupt)?;
     out.resize(claimed_len.saturating_add(1), 0);
     let mut filled = 0usize;
-    loop {
-        let Some(room) = out.get_mut(filled..) else {
-            break;
-        };
+    while let Some(room) = out.get_mut(filled..) {
         if room.is_empty() {
             break;
         }
@@ -152,6 +150,10 @@ fn check_size(
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 

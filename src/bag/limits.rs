@@ -2,6 +2,7 @@
 //! chunk's `uncompressed_size`, a BLOB's length, a name's length) is a hint checked against these
 //! limits before anything is allocated or inflated. They derive from the configured image limits:
 //! no message may be larger than the largest image the pipeline accepts plus its headers.
+#![deny(clippy::arithmetic_side_effects)]
 
 use crate::frame::ImageLimits;
 
@@ -59,6 +60,10 @@ impl Default for BagLimits {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 

@@ -8,6 +8,7 @@
 //! damaged record and reports it with the file, the number of messages read before it and the
 //! last log time. Nothing is lost silently: a chunk yielding fewer messages of the topic than
 //! its message index lists, or a file yielding fewer than its statistics count, is an error.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
@@ -215,7 +216,7 @@ fn scan_records(
     let mut inflater = Inflater::new();
     let mut chunk_buf = Vec::new();
     let mut records = file.data();
-    while let Some(r) = records.next() {
+    for r in records.by_ref() {
         let r = r?;
         match r.opcode {
             op::DATA_END | op::FOOTER => return Ok(()),

@@ -3,6 +3,7 @@
 //! are really there before it is used, and names against [`MAX_NAME_BYTES`]. Only the records
 //! replay needs are parsed (schema, channel, message, chunk, message index, statistics, footer);
 //! the others are walked over. Format: <https://mcap.dev/spec>.
+#![deny(clippy::arithmetic_side_effects)]
 
 use super::limits::MAX_NAME_BYTES;
 
@@ -410,6 +411,10 @@ pub(crate) fn file_footer(buf: &[u8]) -> Option<Result<u64, McapProblem>> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 

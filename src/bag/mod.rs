@@ -12,6 +12,16 @@
 //! }
 //! # Ok::<(), redline::bag::BagError>(())
 //! ```
+//!
+//! No-panic rule: this module reads untrusted files, so `unwrap`, `expect`, `panic!` and
+//! unchecked indexing are denied here and in every submodule; the readers also deny unchecked
+//! arithmetic.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod error;
 mod files;

@@ -5,6 +5,7 @@
 //! not grow with the number of messages; each BLOB's length is checked (`length(data)`, which
 //! SQLite answers from the record header) against the message limit before it is fetched; a
 //! negative timestamp is an error, never clamped.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::path::{Path, PathBuf};
 

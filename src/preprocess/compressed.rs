@@ -6,6 +6,13 @@
 //! PNG decodes with its colour profile and text chunks skipped (a compressed iCCP chunk can
 //! inflate to gigabytes) and its decoder's working memory capped. Decoders: zune-jpeg and png,
 //! called directly (no copy of the input).
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::io::Cursor;
 use std::panic::{catch_unwind, AssertUnwindSafe};

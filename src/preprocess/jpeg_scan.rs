@@ -12,6 +12,17 @@
 //!
 //! It allocates nothing per image: the Huffman tables and the coefficient history (one bit per
 //! coefficient of every block the configured image limits allow) are made once at start-up.
+//!
+//! No-panic rule: `unwrap`, `expect`, `panic!` and unchecked indexing are denied. Unchecked
+//! arithmetic is allowed here, deliberately: it is bit-reader arithmetic on values bounded by
+//! construction (bit counts ≤ 64, code lengths ≤ 16, coefficient indices ≤ 64 + 16), and the
+//! `image_decode` fuzz target runs this module with overflow checks on.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use crate::frame::ImageLimits;
 

@@ -11,6 +11,13 @@
 //! | `stamp:jump=-3s,frame=10` | frame 10's header stamp is moved by −3 s |
 //!
 //! Frame indices count the frames read from the bag, from 0; ranges are half-open.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::ops::Range;
 use std::time::Duration;
@@ -180,8 +187,8 @@ impl std::fmt::Display for Nanos {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let v = self.0;
         for (unit, scale) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
-            if v != 0 && v % scale == 0 {
-                return write!(f, "{}{unit}", v / scale);
+            if v != 0 && v.checked_rem(scale) == Some(0) {
+                return write!(f, "{}{unit}", v.checked_div(scale).unwrap_or(v));
             }
         }
         write!(f, "{v}ns")
@@ -228,36 +235,38 @@ fn parse_signed_nanos(text: &str) -> Result<i64, String> {
     }
     let out_of_range = || format!("duration {t:?} is out of range (at most about 31 years)");
     let scale = 10i128.pow(digits_per_unit as u32);
+    // Every byte is an ASCII digit (checked above): its value is `b - b'0'`, at most 9.
+    let digit = |b: u8| i128::from(b.saturating_sub(b'0'));
     let mut nanos: i128 = 0;
     for b in whole.bytes() {
         nanos = nanos
             .checked_mul(10)
-            .and_then(|n| n.checked_add(i128::from(b - b'0')))
+            .and_then(|n| n.checked_add(digit(b)))
             .filter(|n| *n <= MAX_FAULT_NANOS)
             .ok_or_else(out_of_range)?;
     }
     nanos = nanos.checked_mul(scale).ok_or_else(out_of_range)?;
     let mut place = scale;
-    let mut round_up = false;
     for (i, b) in fraction.bytes().enumerate() {
-        let digit = i128::from(b - b'0');
         if i < digits_per_unit {
-            place /= 10;
-            nanos += digit * place;
+            place = place.checked_div(10).unwrap_or(0);
+            nanos = nanos.saturating_add(digit(b).saturating_mul(place));
         } else {
-            round_up = i == digits_per_unit && digit >= 5;
-            if i == digits_per_unit {
-                break;
+            // The first digit below a nanosecond rounds; the rest cannot change the result.
+            if digit(b) >= 5 {
+                nanos = nanos.saturating_add(1);
             }
+            break;
         }
-    }
-    if round_up {
-        nanos += 1;
     }
     if nanos > MAX_FAULT_NANOS {
         return Err(out_of_range());
     }
-    let signed = if negative { -nanos } else { nanos };
+    let signed = if negative {
+        nanos.saturating_neg()
+    } else {
+        nanos
+    };
     i64::try_from(signed).map_err(|_| out_of_range())
 }
 
@@ -278,6 +287,10 @@ fn parse_range(text: &str) -> Result<Range<u64>, String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 

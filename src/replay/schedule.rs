@@ -9,6 +9,13 @@
 //! Recording times come from the file and are untrusted: a jump between consecutive log times
 //! longer than the configured bound (`input.max_log_gap_ms`, forward or back) is skipped —
 //! the frames on either side are delivered one after the other — and reported, never slept.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::time::Duration;
 
@@ -127,7 +134,9 @@ impl Schedule {
         };
         for f in faults {
             match *f {
-                FaultSpec::SensorSilence { at, duration } => s.silences.push((at, at + duration)),
+                FaultSpec::SensorSilence { at, duration } => {
+                    s.silences.push((at, at.saturating_add(duration)))
+                }
                 FaultSpec::SensorBurst { at, frames } => s.bursts.push((at, frames)),
                 FaultSpec::StampJump { frame, offset_ns } => s.jumps.push((frame, offset_ns)),
                 FaultSpec::InferDelay { .. } | FaultSpec::InferError { .. } => {}
@@ -236,8 +245,9 @@ impl Schedule {
         let i = self.bursts.iter().position(|(at, _)| recorded >= *at)?;
         let (_, n) = self.bursts.remove(i);
         if n > 1 {
-            self.burst_hold = Some(BurstHold { remaining: n - 1 });
-            Some(n - 1)
+            let remaining = n.saturating_sub(1);
+            self.burst_hold = Some(BurstHold { remaining });
+            Some(remaining)
         } else {
             None
         }
@@ -269,6 +279,10 @@ pub fn describe_gaps(schedule: &Schedule, max_gap_ms: f64) -> Vec<String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 
