@@ -337,7 +337,7 @@ fn detect_names_the_size_and_the_limit_of_a_too_large_image() {
     write_image(&wide, 4000, 8, image::ImageFormat::Png);
     let err = detect_fails(&wide);
     assert!(
-        err.contains("image is 4000x8, larger than input.max_width x max_height = 3840x2160"),
+        err.contains("a 4000×8 PNG: larger than input.max_width × input.max_height (3840×2160)"),
         "{err}"
     );
     assert!(

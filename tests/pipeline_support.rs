@@ -41,6 +41,7 @@ pub fn settings(budget_ms: f64) -> PipelineSettings {
             channel_capacity: 2,
             stages: [StageThreadConfig::default(); Stage::COUNT],
             lock_memory: false,
+            memory_budget_mb: 1024,
         },
         cameras: vec![CameraSettings::named("test", budget_ms)],
         batching: BatchingConfig::default(),

@@ -179,6 +179,7 @@ fn settings(b: &BatchingBench) -> PipelineSettings {
             channel_capacity: 2,
             stages: [StageThreadConfig::default(); Stage::COUNT],
             lock_memory: false,
+            memory_budget_mb: 1024,
         },
         cameras: (0..b.cameras)
             .map(|i| CameraSettings {

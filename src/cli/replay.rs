@@ -32,8 +32,8 @@ pub struct ReplayArgs {
     /// One image topic to replay (the same as a single --camera).
     #[arg(long, conflicts_with = "cameras")]
     topic: Option<String>,
-    /// Play at R × the recorded rate.
-    #[arg(long, conflicts_with = "max_speed")]
+    /// Play at R × the recorded rate (0.001 to 1000).
+    #[arg(long, conflicts_with = "max_speed", allow_negative_numbers = true)]
     rate: Option<f64>,
     /// Play as fast as the pipeline takes frames (stamps are the delivery times).
     #[arg(long)]
@@ -43,10 +43,10 @@ pub struct ReplayArgs {
     #[arg(long = "fault", value_name = "SPEC")]
     faults: Vec<String>,
     /// Fail when deadline misses / frames received exceeds X.
-    #[arg(long, value_name = "X")]
+    #[arg(long, value_name = "X", allow_negative_numbers = true)]
     gate_miss_ratio: Option<f64>,
     /// Fail when the end-to-end p99 latency exceeds Y milliseconds.
-    #[arg(long, value_name = "Y")]
+    #[arg(long, value_name = "Y", allow_negative_numbers = true)]
     gate_p99_ms: Option<f64>,
     /// Which clock runs the replay: `wall` (the stage threads on the system clock) or `virtual`
     /// (time advanced by the cost model in `virtual_clock`, or by --costs-from: the same bag,
@@ -94,8 +94,7 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<ExitCode> {
         .collect::<Result<Vec<_>, _>>()?;
     let pacing = match (args.rate, args.max_speed) {
         (_, true) => Pacing::MaxSpeed,
-        (Some(r), false) if r.is_finite() && r > 0.0 => Pacing::Rate(r),
-        (Some(r), false) => bail!("--rate {r}: must be a number > 0"),
+        (Some(r), false) => Pacing::rate(r).map_err(anyhow::Error::msg)?,
         (None, false) => Pacing::Recorded,
     };
     for (name, value) in [
@@ -123,6 +122,7 @@ pub fn run(args: ReplayArgs, config_path: PathBuf) -> anyhow::Result<ExitCode> {
         }
     };
     let bag = args.bag.unwrap_or_else(sample_bag);
+    replay::check_out_dir(&args.out, &bag)?;
     let opts = ReplayOptions {
         bag: bag.clone(),
         config,

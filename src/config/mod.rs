@@ -18,6 +18,7 @@
 
 mod cameras;
 pub mod install;
+mod memory;
 mod model;
 mod reader;
 mod sections;
@@ -32,6 +33,7 @@ pub use cameras::{
     BatchPolicyKind, BatchingConfig, CameraConfig, CamerasConfig, CRITICALITY_RANGE,
     INPUT_CAMERA_NAME, MAX_CAMERAS,
 };
+pub use memory::{MemoryEstimate, MemoryItem};
 pub use model::{
     BackendKind, ChannelOrder, ExecutionProvider, LetterboxAnchor, ModelConfig, ModelFamily,
     Precision, ResizeMode, TensorDType, TensorLayout, MAX_BATCH_LIMIT,
@@ -234,19 +236,31 @@ impl Config {
             }
         }
         root.finish();
+        let config = Self {
+            node_name: node_name.to_string(),
+            input,
+            model,
+            deadline,
+            monitor,
+            pipeline,
+            output,
+            cameras,
+            batching,
+            virtual_clock,
+        };
+        let memory = MemoryEstimate::of(&config);
+        if !memory.within_budget() {
+            issues.push(
+                "pipeline.memory_budget_mb",
+                config.pipeline.memory_budget_mb.to_string(),
+                format!(
+                    "the start-up memory estimate exceeds it: {memory}; lower input.max_width / \
+                     max_height or the pool sizes, or raise the budget"
+                ),
+            );
+        }
         if issues.is_empty() {
-            Ok(Self {
-                node_name: node_name.to_string(),
-                input,
-                model,
-                deadline,
-                monitor,
-                pipeline,
-                output,
-                cameras,
-                batching,
-                virtual_clock,
-            })
+            Ok(config)
         } else {
             Err(ConfigError {
                 origin: origin.to_string(),

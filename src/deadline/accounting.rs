@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{BadInputKind, DropReason, Stage};
 
-const BAD_INPUT_KINDS: [BadInputKind; 9] = [
+const BAD_INPUT_KINDS: [BadInputKind; 10] = [
     BadInputKind::MalformedMessage,
     BadInputKind::UnknownEncoding,
     BadInputKind::ZeroDimension,
@@ -20,6 +20,7 @@ const BAD_INPUT_KINDS: [BadInputKind; 9] = [
     BadInputKind::StepTooSmall,
     BadInputKind::DataTooShort,
     BadInputKind::CorruptCompressed,
+    BadInputKind::TruncatedCompressed,
     BadInputKind::DecodedTooLarge,
     BadInputKind::NonFiniteOutput,
 ];

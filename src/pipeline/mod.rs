@@ -92,7 +92,7 @@
 //!         recover_after_on_time: 10, sensor_timeout_ms: 500.0, output_timeout_ms: 1000.0,
 //!         diagnostics_period_ms: 1000.0 },
 //!     pipeline: PipelineConfig { frame_pool_size: 4, tensor_pool_size: 3, channel_capacity: 2,
-//!         stages: [StageThreadConfig::default(); 5], lock_memory: false },
+//!         stages: [StageThreadConfig::default(); 5], lock_memory: false, memory_budget_mb: 1024 },
 //!     cameras: vec![CameraSettings::named("front", 100.0)],
 //!     batching: BatchingConfig::default(),
 //! };

@@ -10,7 +10,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 use crossbeam::channel::Sender;
 
-use crate::bag::{Bag, BagError};
+use crate::bag::{Bag, BagError, BagLimits};
 use crate::config::{Config, OutputConfig};
 use crate::deadline::{Clock, ManualClock, MonoTime, SystemClock};
 use crate::infer::{load_warm, FaultKind, ModelError};
@@ -27,7 +27,7 @@ use super::feeder::{read_stamp, write_stamp, Feeder};
 use super::interleave::Interleaved;
 use super::interrupt;
 use super::options::ReplayOptions;
-use super::output::{OutputError, OutputRecord, OutputTopics, OutputWriter};
+use super::output::{check_out_dir, OutputError, OutputRecord, OutputTopics, OutputWriter};
 use super::recorder::DiagnosticsRecorder;
 use super::report_builder::{build_report, RunFacts};
 use super::schedule::Schedule;
@@ -130,7 +130,8 @@ struct Prepared<'a> {
 
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
-    let bag = Bag::open(&opts.bag)?;
+    check_out_dir(&opts.out_dir, &opts.bag)?;
+    let bag = Bag::open_with_limits(&opts.bag, BagLimits::for_images(opts.config.input.limits))?;
     let mut config = opts.config.clone();
     let mut notes = Vec::new();
     let cameras = choose_cameras(&bag, &mut config, &opts.cameras, &mut notes)?;
@@ -151,7 +152,6 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let sink = ReplaySink::new(
         records.clone(),
         config.model.class_names.clone(),
-        expected,
         config.pipeline.channel_capacity + 8,
         virtual_clock,
     );
@@ -164,7 +164,8 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         feeder: Feeder::new(
             &bag,
             &topic_names,
-            Schedule::new(opts.pacing, &opts.faults),
+            Schedule::new(opts.pacing, &opts.faults)
+                .with_max_log_gap_ms(config.input.max_log_gap_ms),
             start_ros,
         ),
         records: records.clone(),
@@ -201,14 +202,18 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         duration,
         interrupted_by,
     } = executed;
-    let (counts, overflow) = stopped.publish.0.into_results();
+    let overflow = stopped.publish.0.into_overflow();
     let written = output.finish()?;
-    let mut errors = feeder.errors;
+    let mut errors = feeder.errors.clone();
     if overflow > 0 {
         errors.push(format!(
             "{overflow} detection messages could not be queued for the output recording"
         ));
     }
+    notes.extend(super::schedule::describe_gaps(
+        feeder.schedule(),
+        config.input.max_log_gap_ms,
+    ));
     if feeder.suppressed > 0 {
         notes.push(format!(
             "{} frames withheld by sensor-silence faults",
@@ -228,7 +233,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         cameras: &cameras,
         summary: &summary,
         timeline: &timeline,
-        counts: &counts,
+        counts: &written.frame_detections,
         start,
         wall: duration,
         errors,
@@ -284,7 +289,11 @@ fn run_on_threads(
                 wait_for_room(&pipeline, cameras);
                 write_stamp(&mut frame.data, clock.ros_now());
             }
-            Some(at) => sleep_until(started + at, &pipeline, &mut diag),
+            Some(at) => {
+                if let Some(when) = started.checked_add(at) {
+                    sleep_until(when, &pipeline, &mut diag);
+                }
+            }
         }
         // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
         if let Some(signal) = interrupt::requested() {

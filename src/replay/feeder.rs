@@ -56,6 +56,11 @@ impl Feeder {
         }
     }
 
+    /// The schedule (what it skipped, for the report).
+    pub(crate) fn schedule(&self) -> &Schedule {
+        &self.schedule
+    }
+
     /// Stamp frames relative to `start_ros` from now on (the moment the replay really starts:
     /// after the pipeline is up and its engine calibrated).
     pub(crate) fn start_at(&mut self, start_ros: Stamp) {

@@ -23,5 +23,5 @@ pub use driver::{run, ReplayClock, ReplayError, ReplayOutcome};
 pub use fault::{engine_faults, FaultSpec, FaultSpecError};
 pub use interleave::Interleaved;
 pub use options::{Gates, ReplayOptions};
-pub use output::{OutputChannel, OutputRecord, OutputSummary};
-pub use schedule::Pacing;
+pub use output::{check_out_dir, OutputChannel, OutputError, OutputRecord, OutputSummary};
+pub use schedule::{LogGap, Pacing};

@@ -297,17 +297,16 @@ pub fn write_report(report: &ReplayReport, dir: &Path) -> Result<ReportFiles, Re
         path: dir.to_path_buf(),
         source,
     })?;
-    let json = dir.join("report.json");
-    let html = dir.join("report.html");
     let text = serde_json::to_string_pretty(report)?;
-    write_file(&json, text.as_bytes())?;
-    write_file(&html, render_html(report).as_bytes())?;
+    let json = write_file(dir, "report.json", text.as_bytes())?;
+    let html = write_file(dir, "report.html", render_html(report).as_bytes())?;
     Ok(ReportFiles { json, html })
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
+/// Written under a temporary name and renamed: never through a symlink at the final name.
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+    crate::atomic_file::write_atomic(dir, name, bytes).map_err(|source| ReportError::Write {
+        path: dir.join(name),
         source,
     })
 }

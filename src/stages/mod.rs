@@ -40,9 +40,9 @@ pub type PerceptionStages<M, S> =
 
 /// Frames a camera holds at once when its frames are raw: ingest, the latest-wins slot,
 /// preprocessing, the ready slot, and the one waiting for the engine.
-const RAW_FRAMES_IN_FLIGHT: usize = 5;
+pub const RAW_FRAMES_IN_FLIGHT: usize = 5;
 /// Decoded frames a compressed camera holds at once: being decoded, ready, waiting.
-const DECODED_FRAMES_IN_FLIGHT: usize = 3;
+pub const DECODED_FRAMES_IN_FLIGHT: usize = 3;
 
 /// Build every stage and preallocate every buffer for `config`'s cameras around a loaded
 /// `engine`.
@@ -77,7 +77,7 @@ where
             });
             CameraStages {
                 ingest: CdrIngest::new(camera.transport, limits, frames),
-                preprocess: PreprocessStage::new(decoder, decoded),
+                preprocess: PreprocessStage::new(CompressedDecoder::new(limits), decoded),
             }
         })
         .collect();
