@@ -12,3 +12,8 @@ if [ -x scripts/python-env.sh ]; then
 fi
 cargo test --all-targets "$@"
 cargo test --doc "$@"
+# The live ROS 2 tests, where ROS 2 is present (SKIPPED otherwise); REDLINE_LIVE_TESTS=0 leaves
+# them to the caller (.ci/run runs them after installing ROS 2).
+if [[ "${REDLINE_LIVE_TESTS:-1}" != 0 ]]; then
+  scripts/live-tests.sh
+fi
