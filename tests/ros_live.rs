@@ -315,8 +315,8 @@ mod live {
                 (&documented.reliability, &documented.durability),
                 "{topic}: `ros2 topic info -v` vs the README's row `{row}`"
             );
-            // DDS discovery does not carry history, so Humble prints UNKNOWN for the depth of
-            // another process's endpoint; where it is reported, it must match too.
+            // The keep-last depth where the RMW reports it (rmw_cyclonedds does; others print
+            // UNKNOWN for another process's endpoint).
             if let Some(depth) = node_qos.depth {
                 assert_eq!(Some(depth), documented.depth, "{topic}: history depth");
             }

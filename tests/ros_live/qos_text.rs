@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 /// Reliability, durability and history depth as ROS names them (`RELIABLE`, `BEST_EFFORT`,
-/// `VOLATILE`, `TRANSIENT_LOCAL`). `depth` is `None` where it is not known: DDS discovery does
-/// not carry a remote endpoint's history, so `ros2 topic info -v` prints `UNKNOWN` for it.
+/// `VOLATILE`, `TRANSIENT_LOCAL`). `depth` is `None` where it is not known: `ros2 topic info -v`
+/// prints `UNKNOWN` when the RMW does not report another process's history.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Qos {
     pub reliability: String,
