@@ -99,6 +99,15 @@ mod live {
     /// How long a node may take to load its model and report ready on a loaded machine.
     const READY_TIMEOUT: Duration = Duration::from_secs(90);
 
+    /// The shared bag, where ROS 2 is sourced and the bag is there ([`cannot_run`] otherwise).
+    fn ros_and_bag() -> Option<std::path::PathBuf> {
+        if ros_sourced() {
+            shared(BAG)
+        } else {
+            None
+        }
+    }
+
     fn front() -> Camera {
         Camera::new("", IMAGE_TOPIC, FRAME_ID)
     }
@@ -163,10 +172,7 @@ mod live {
 
     #[test]
     fn node_answers_a_shared_bag_live_and_latches_the_stall_alarm() {
-        if !ros_sourced() {
-            return;
-        }
-        let Some(bag_dir) = shared(BAG) else {
+        let Some(bag_dir) = ros_and_bag() else {
             return;
         };
         let frames = bag_frames(&bag_dir, IMAGE_TOPIC);
@@ -332,10 +338,7 @@ mod live {
 
     #[test]
     fn topics_have_the_documented_qos_late_planners_read_the_state_and_sigterm_stops_cleanly() {
-        if !ros_sourced() {
-            return;
-        }
-        let Some(bag_dir) = shared(BAG) else {
+        let Some(bag_dir) = ros_and_bag() else {
             return;
         };
         let python = common::repo().join(".venv/bin/python");
