@@ -119,7 +119,7 @@ mod live {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline_node"));
         cmd.args(extra)
             .args(["--ros-args", "--params-file"])
-            .arg(&params)
+            .arg(params)
             .args(["-p", &format!("deadline.budget_ms:={BUDGET_MS}")])
             .env("RUST_LOG", "info");
         NodeProcess::spawn(cmd, false)
@@ -359,9 +359,9 @@ mod live {
         const SENT: usize = 30;
         let mut publisher = NodeProcess::spawn(
             {
-                let mut cmd = Command::new(&python);
+                let mut cmd = Command::new(python);
                 cmd.arg(common::repo().join("tools/publish_bag.py"))
-                    .arg(&bag_dir)
+                    .arg(bag_dir)
                     .args(["--count", &SENT.to_string(), "--wait-subscriber", "30"]);
                 cmd
             },
@@ -551,7 +551,7 @@ mod live {
                 let mut cmd = Command::new("bash");
                 cmd.arg("-c")
                     .arg("source \"$0\" && exec ros2 \"$@\"")
-                    .arg(&setup)
+                    .arg(setup)
                     .args(launch_args);
                 cmd
             }
