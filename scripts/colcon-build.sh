@@ -20,6 +20,6 @@ redline_source_ros || { echo "colcon-build.sh: ROS 2 not found: source /opt/ros/
 redline_ensure_colcon || { echo "colcon-build.sh: colcon or cargo-ament-build missing after pip install" >&2; exit 1; }
 cd "$ws"  # colcon writes log/ and colcon-ros-cargo its .cargo/config.toml here
 colcon build --base-paths "$repo" --build-base "$ws/build" --install-base "$ws/install" \
-  --packages-select redline --event-handlers console_direct+ \
+  --packages-select redline \
   --cargo-args --release --features ros2
 echo "redline installed in $ws/install: source $ws/install/setup.bash"
