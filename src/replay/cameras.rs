@@ -203,7 +203,14 @@ pub fn derive_names(topics: &[&str]) -> Vec<String> {
     let mut names: Vec<String> = split
         .iter()
         .map(|s| {
-            let middle = &s[prefix.min(s.len())..s.len().saturating_sub(suffix).max(prefix)];
+            let mut middle = &s[prefix.min(s.len())..s.len().saturating_sub(suffix).max(prefix)];
+            // Transport and image-type tokens say nothing about which camera it is.
+            while let [rest @ .., last] = middle {
+                if rest.is_empty() || !IMAGE_TOKENS.contains(last) {
+                    break;
+                }
+                middle = rest;
+            }
             let joined = middle.join("_");
             sanitize(if joined.is_empty() {
                 s.join("_")
@@ -223,6 +230,18 @@ pub fn derive_names(topics: &[&str]) -> Vec<String> {
     }
     names
 }
+
+/// Topic tokens that name an image stream's kind or transport, not its camera.
+const IMAGE_TOKENS: [&str; 8] = [
+    "compressed",
+    "image",
+    "image_raw",
+    "image_rect",
+    "image_color",
+    "image_rect_color",
+    "image_mono",
+    "raw",
+];
 
 /// A valid camera name (ROS name token) from arbitrary text.
 fn sanitize(name: String) -> String {
@@ -268,6 +287,15 @@ mod tests {
             vec!["x", "y", "x_2"]
         );
         assert_eq!(derive_names(&["/a/image"]), vec!["camera"]);
+        // Mixed transports: the image-type tokens at the end do not name the camera.
+        assert_eq!(
+            derive_names(&[
+                "/camera/front/image_raw/compressed",
+                "/camera/left/image_raw",
+                "/camera/cam2/image_raw/compressed"
+            ]),
+            vec!["front", "left", "cam2"]
+        );
         assert_eq!(derive_names(&["/1/x", "/2/x"]), vec!["c1", "c2"]);
     }
 }

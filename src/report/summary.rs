@@ -66,6 +66,9 @@ pub fn render_summary(r: &ReplayReport) -> String {
         row(&mut s, name, p);
     }
     row(&mut s, "end to end", &r.latency_ms.end_to_end);
+    if r.cameras.len() > 1 {
+        cameras(&mut s, r);
+    }
     if !f.dropped_detail.is_empty() {
         let _ = writeln!(s, "\ndrops:");
         for (reason, n) in &f.dropped_detail {
@@ -77,8 +80,9 @@ pub fn render_summary(r: &ReplayReport) -> String {
         for a in &r.alarms {
             let _ = writeln!(
                 s,
-                "  {:>9.0} ms  {:<5} -> {:<5}  {}{}",
+                "  {:>9.0} ms  {:<10} {:<5} -> {:<5}  {}{}",
                 a.t_ms,
+                a.monitor,
                 a.from,
                 a.to,
                 a.cause,
@@ -107,4 +111,50 @@ pub fn render_summary(r: &ReplayReport) -> String {
         let _ = writeln!(s, "why: {why}");
     }
     s
+}
+
+/// One line per camera (frames, end-to-end tails, final level) and the batch former's decisions.
+fn cameras(s: &mut String, r: &ReplayReport) {
+    let cell = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |ms| format!("{ms:.1}"));
+    let _ = writeln!(
+        s,
+        "\n{:<12} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8}  {:<6} topic",
+        "camera", "crit", "received", "published", "dropped", "p50 ms", "p99 ms", "level"
+    );
+    for c in &r.cameras {
+        let f = &c.frames;
+        let _ = writeln!(
+            s,
+            "{:<12} {:>4} {:>9} {:>9} {:>8} {:>8} {:>8}  {:<6} {}{}",
+            c.name,
+            c.criticality,
+            f.received,
+            f.published,
+            f.dropped_total(),
+            cell(c.latency_ms.end_to_end.p50),
+            cell(c.latency_ms.end_to_end.p99),
+            c.final_level,
+            c.topic,
+            if f.balanced { "" } else { "  UNBALANCED" }
+        );
+    }
+    let b = &r.batching;
+    let sizes: Vec<String> = b
+        .runs_by_size
+        .iter()
+        .map(|(rows, n)| format!("{n}×{rows}"))
+        .collect();
+    let _ = writeln!(
+        s,
+        "batching: {} (max {} rows): {} engine runs, mean batch {:.2} [{}], {} holds (p99 {} ms), \
+         {} probes",
+        b.policy,
+        b.max_batch,
+        b.runs,
+        b.mean_batch,
+        sizes.join(" "),
+        b.holds,
+        cell(b.hold_ms.p99),
+        b.probes
+    );
 }
