@@ -149,6 +149,8 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     for frame in held.drain(..) {
         pipeline.submit(frame);
     }
+    // The end of the bag is not sensor silence, however long the drain takes.
+    pipeline.end_of_input();
     wait_until_drained(&pipeline, &mut diag);
     progress.finish_and_clear();
     diag.poll(&pipeline);
@@ -160,6 +162,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         &summary.transitions,
         diag.alarms_written,
     ));
+    diag.final_alarm(&summary.final_snapshot);
     let (counts, overflow) = stopped.publish.0.into_results();
     drop(diag);
     let written = output.finish()?;
@@ -323,6 +326,16 @@ impl DiagnosticsRecorder {
         if due || transitioned {
             self.emit_diagnostics(&pipeline.snapshot());
         }
+    }
+
+    /// The latched alarm once more at the end, with the recovery progress and "input ended".
+    fn final_alarm(&mut self, snapshot: &crate::deadline::MonitorSnapshot) {
+        self.alarm.recovery = snapshot.alarm.recovery;
+        self.alarm.input_ended = snapshot.alarm.input_ended;
+        let status = alarm_status(&self.alarm, &self.hardware_id);
+        self.write(OutputChannel::Alarm, &status, |buf, view| {
+            write_diagnostic_status(buf, view)
+        });
     }
 
     /// Record alarm messages for these transitions.

@@ -29,11 +29,15 @@ pub fn render_summary(r: &ReplayReport) -> String {
     );
     let _ = writeln!(
         s,
-        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {:.2} %; final level {}",
+        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {:.2} %; final level {}{}",
         r.throughput_fps,
         r.wall_time_s,
         f.miss_ratio() * 100.0,
-        r.final_level
+        r.final_level,
+        r.final_recovery
+            .as_deref()
+            .map(|rec| format!(" ({rec})"))
+            .unwrap_or_default()
     );
     let _ = writeln!(s);
     let _ = writeln!(
