@@ -108,10 +108,11 @@ impl Shadow {
 
     fn push(&mut self, miss: bool, cfg: &MonitorConfig) {
         self.window.push_back(miss);
-        if self.window.len() > cfg.window_frames as usize {
-            if self.window.pop_front() == Some(true) && self.forgiven > 0 {
-                self.forgiven -= 1;
-            }
+        if self.window.len() > cfg.window_frames as usize
+            && self.window.pop_front() == Some(true)
+            && self.forgiven > 0
+        {
+            self.forgiven -= 1;
         }
     }
 

@@ -14,8 +14,8 @@
 //! [`PredictionGate`](crate::deadline::PredictionGate): the second predicted miss in a row goes
 //! through as a *probe* (no predictive checks, deadline checks as usual), then every 4th while
 //! predictions keep failing; a probe still in time restarts the stage cost estimates, so costs
-//! inflated by a stall that has ended cannot keep frames dropped. Publish checks the deadline last, immediately before the send: nothing is
-//! ever published after its deadline. Every outcome updates the lock-free accounting and the
+//! inflated by a stall that has ended cannot keep frames dropped. Publish checks the deadline
+//! last, immediately before the send: nothing is ever published after its deadline. Every outcome updates the lock-free accounting and the
 //! safety monitor (a short-held lock, never across stages). In steady state nothing here
 //! allocates.
 //!

@@ -1,6 +1,7 @@
 //! The stage thread loops. Each frame, at each stage: hop check (`MissedAt`), predictive check
-//! through the stage's [`PredictionGate`] (go, probe, or `PredictedMiss`), the stage's work (timed into its cost estimate and histogram, panics
-//! caught as `EngineError`), the per-stage budget, then the hand-over. Publish checks the
+//! through the stage's [`PredictionGate`] (go, probe, or `PredictedMiss`), the stage's work
+//! (timed into its cost estimate and histogram, panics caught as `EngineError`), the per-stage
+//! budget, then the hand-over. Publish checks the
 //! deadline last, immediately before the send.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
