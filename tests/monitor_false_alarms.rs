@@ -20,11 +20,12 @@
 //! * neither the set-up before arming nor the end of the input raises STALE or output silence.
 
 use std::collections::VecDeque;
+use std::path::Path;
 use std::time::Duration;
 
 use proptest::prelude::*;
 
-use redline::config::{DeadlineConfig, MonitorConfig};
+use redline::config::{Config, DeadlineConfig, MonitorConfig};
 use redline::deadline::cost::MIN_COST_SAMPLES;
 use redline::deadline::{
     Cause, Clock, CostEstimator, DeadlinePolicy, Entering, Entry, FrameDeadline, Level,
@@ -41,18 +42,19 @@ const TAIL_MS: u64 = 3_000;
 /// The single-server stages, in order.
 const SERVERS: [Stage; 3] = [Stage::Preprocess, Stage::Infer, Stage::Decode];
 
+/// The shipped `monitor.*` defaults, read through the config reader from an empty file.
 fn monitor_defaults() -> MonitorConfig {
-    MonitorConfig {
-        warn_consecutive_misses: 2,
-        error_consecutive_misses: 5,
-        window_frames: 50,
-        warn_miss_ratio: 0.05,
-        error_miss_ratio: 0.2,
-        recover_after_on_time: 10,
-        sensor_timeout_ms: 500.0,
-        output_timeout_ms: 1000.0,
-        diagnostics_period_ms: 1000.0,
-    }
+    let empty = "redline:\n  ros__parameters: {}\n";
+    // Relative to config/, as the shipped file: the default model path resolves there.
+    let config_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+    let config = Config::from_yaml_str(empty, "defaults", &config_dir);
+    let monitor = config.expect("an empty config is valid").monitor;
+    assert_eq!(
+        (monitor.sensor_timeout_ms, monitor.output_timeout_ms),
+        (500.0, 1000.0),
+        "the output-silence bounds below assume these timeouts"
+    );
+    monitor
 }
 
 fn deadline_config() -> DeadlineConfig {
@@ -725,6 +727,31 @@ proptest! {
     }
 }
 
+/// The bundled sample's shape — 3 ms preprocess, 52 ms infer, 10 Hz unless `period_ms` says
+/// otherwise — with `extra_ms` more at infer on frames `from..from + len`.
+fn sample_with_slow_infer(
+    design: Design,
+    frames: u64,
+    period_ms: u64,
+    (from, len, extra_ms): (u64, u64, u64),
+) -> Scenario {
+    Scenario {
+        design,
+        frames,
+        period_ms,
+        base_ms: [3, 52, 0],
+        fault: Some(Fault {
+            server: 1,
+            by: FaultBy::Frames,
+            from,
+            len,
+            extra_ms,
+        }),
+        setup_ms: 300,
+        monitor: monitor_defaults(),
+    }
+}
+
 /// The README's fault example on the bundled sample's shape: 45 frames at 10 Hz, infer 52 ms,
 /// 300 ms more on frames 10..15. The monitor escalates to ERROR at infer and is back at OK
 /// before the sample ends (the burst of misses is forgiven after as many on-time frames as it
@@ -737,22 +764,7 @@ fn the_readme_fault_example_returns_to_ok_within_the_sample() {
 }
 
 fn readme_fault_example(design: Design) {
-    let sc = Scenario {
-        design,
-        frames: 45,
-        period_ms: 100,
-        base_ms: [3, 52, 0],
-        fault: Some(Fault {
-            server: 1,
-            by: FaultBy::Frames,
-            from: 10,
-            len: 5,
-            extra_ms: 300,
-        }),
-        setup_ms: 300,
-        monitor: monitor_defaults(),
-    };
-    let run = simulate(&sc);
+    let run = simulate(&sample_with_slow_infer(design, 45, 100, (10, 5, 300)));
     let path: Vec<(Level, Cause, Option<Stage>)> = run
         .transitions
         .iter()
@@ -776,22 +788,12 @@ fn readme_fault_example(design: Design) {
 /// infer 52 + 60 ms on frame 10): no frame after it is dropped as a predicted miss.
 #[test]
 fn one_slow_frame_drops_nothing_after_it() {
-    let sc = Scenario {
-        design: Design::Channels,
-        frames: 45,
-        period_ms: 200,
-        base_ms: [3, 52, 0],
-        fault: Some(Fault {
-            server: 1,
-            by: FaultBy::Frames,
-            from: 10,
-            len: 1,
-            extra_ms: 60,
-        }),
-        setup_ms: 0,
-        monitor: monitor_defaults(),
-    };
-    let run = simulate(&sc);
+    let run = simulate(&sample_with_slow_infer(
+        Design::Channels,
+        45,
+        200,
+        (10, 1, 60),
+    ));
     let lost: Vec<&(u64, Outcome)> = run
         .outcomes
         .iter()
@@ -817,21 +819,7 @@ fn one_slow_frame_drops_nothing_after_it() {
 /// yet and the frames behind it were superseded, not lost.
 #[test]
 fn an_outlier_that_silences_the_output_is_an_error() {
-    let sc = Scenario {
-        design: Design::LatestWins,
-        frames: 60,
-        period_ms: 100,
-        base_ms: [3, 52, 0],
-        fault: Some(Fault {
-            server: 1,
-            by: FaultBy::Frames,
-            from: 10,
-            len: 1,
-            extra_ms: 1_500,
-        }),
-        setup_ms: 0,
-        monitor: monitor_defaults(),
-    };
+    let sc = sample_with_slow_infer(Design::LatestWins, 60, 100, (10, 1, 1_500));
     let run = simulate(&sc);
     let error = run
         .transitions

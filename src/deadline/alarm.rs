@@ -112,14 +112,20 @@ pub struct Recovery {
     pub to: Level,
 }
 
-impl std::fmt::Display for Recovery {
-    /// `recovering: 7/10 on-time frames (to OK)`.
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "recovering: {}/{} on-time frames (to {})",
+impl Recovery {
+    /// `7/10 on-time frames to OK`.
+    pub fn progress(&self) -> String {
+        format!(
+            "{}/{} on-time frames to {}",
             self.on_time, self.needed, self.to
         )
+    }
+}
+
+impl std::fmt::Display for Recovery {
+    /// `recovering: 7/10 on-time frames to OK`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "recovering: {}", self.progress())
     }
 }
 
@@ -190,6 +196,6 @@ mod tests {
             needed: 10,
             to: Level::Ok,
         };
-        assert_eq!(r.to_string(), "recovering: 7/10 on-time frames (to OK)");
+        assert_eq!(r.to_string(), "recovering: 7/10 on-time frames to OK");
     }
 }

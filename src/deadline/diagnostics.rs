@@ -35,10 +35,7 @@ fn stage_name(stage: Option<Stage>) -> String {
 
 /// `7/10 on-time frames to OK`, or `none`.
 fn recovery_value(recovery: Option<Recovery>) -> String {
-    recovery.map_or_else(
-        || "none".to_string(),
-        |r| format!("{}/{} on-time frames to {}", r.on_time, r.needed, r.to),
-    )
+    recovery.map_or_else(|| "none".to_string(), |r| r.progress())
 }
 
 /// What follows a status message: the recovery progress and the end of the input.
@@ -262,7 +259,7 @@ mod tests {
         assert!(
             status
                 .message
-                .ends_with("; recovering: 2/3 on-time frames (to OK); input ended"),
+                .ends_with("; recovering: 2/3 on-time frames to OK; input ended"),
             "{}",
             status.message
         );

@@ -27,8 +27,8 @@
 //!   the misses not forgiven.
 //! * An escalation names the stage with the most misses among those that made its rule fire
 //!   (the run of consecutive misses, or the window's misses), not merely the last one.
-//! * [`SafetyMonitor::recovery`] tells how far the next step down is ("WARN, recovering: 7 of
-//!   10 on-time frames"), so a level that a short input could not finish recovering from is
+//! * [`SafetyMonitor::recovery`] tells how far the next step down is ("recovering: 7/10
+//!   on-time frames to OK"), so a level that a short input could not finish recovering from is
 //!   reported as such.
 //! * Watchdogs start when the pipeline is ready ([`SafetyMonitor::arm`]), not when the monitor
 //!   is built. No frame for `sensor_timeout_ms` → STALE; when frames arrive again the level
@@ -539,18 +539,14 @@ pub(crate) mod tests {
         m
     }
 
-    /// The shipped defaults (config/redline.yaml), output silence out of the way.
+    /// The shipped defaults (read from an empty config), output silence out of the way.
     fn defaults() -> MonitorConfig {
+        let empty = "redline:\n  ros__parameters: {}\n";
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("config");
+        let config = crate::config::Config::from_yaml_str(empty, "", &dir);
         MonitorConfig {
-            warn_consecutive_misses: 2,
-            error_consecutive_misses: 5,
-            window_frames: 50,
-            warn_miss_ratio: 0.05,
-            error_miss_ratio: 0.2,
-            recover_after_on_time: 10,
-            sensor_timeout_ms: 500.0,
             output_timeout_ms: 100_000.0,
-            diagnostics_period_ms: 1000.0,
+            ..config.expect("an empty config is valid").monitor
         }
     }
 

@@ -319,6 +319,7 @@ fn run_on_threads(
     timeline.extend(events.try_iter());
     let recorded = diag.changes_recorded;
     diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    diag.final_alarms(&summary);
     Ok(Executed {
         summary,
         stopped,
@@ -391,6 +392,7 @@ fn run_simulated(
     let duration = Duration::from_nanos(clock.now().nanos_since(start));
     let recorded = diag.changes_recorded;
     diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    diag.final_alarms(&summary);
     Ok(Executed {
         summary,
         stopped,

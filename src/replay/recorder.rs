@@ -9,10 +9,10 @@ use crossbeam::channel::Sender;
 
 use crate::config::Config;
 use crate::deadline::clock::ms_to_nanos;
-use crate::deadline::{Clock, MonoTime, StatusContent};
+use crate::deadline::{Clock, MonitorSnapshot, MonoTime, StatusContent};
 use crate::frame::Pool;
 use crate::msgs::{write_diagnostic_array, write_diagnostic_status, DiagnosticStatusView};
-use crate::pipeline::{LevelChange, RunningPipeline};
+use crate::pipeline::{LevelChange, PipelineSummary, RunningPipeline};
 use crate::stages::{AlarmBoard, AlarmTopic, MonitorNames};
 
 use super::output::{OutputChannel, OutputRecord};
@@ -77,13 +77,19 @@ impl DiagnosticsRecorder {
     pub(crate) fn record_changes(&mut self, changes: &[LevelChange]) {
         for change in changes {
             for (topic, status) in self.alarms.apply(change, &self.names) {
-                let channel = match topic {
-                    AlarmTopic::Camera(c) => OutputChannel::Alarm(Some(c)),
-                    AlarmTopic::Aggregate => OutputChannel::Alarm(None),
-                };
-                self.write_status(channel, &status);
+                self.write_status(alarm_channel(topic), &status);
             }
             self.changes_recorded += 1;
+        }
+    }
+
+    /// The latched alarms once more at the end, with recovery progress and "input ended".
+    pub(crate) fn final_alarms(&mut self, summary: &PipelineSummary) {
+        let cameras: Vec<MonitorSnapshot> =
+            summary.cameras.iter().map(|c| c.final_snapshot).collect();
+        let overall = summary.overall_snapshot();
+        for (topic, status) in self.alarms.finish(&cameras, &overall, &self.names) {
+            self.write_status(alarm_channel(topic), &status);
         }
     }
 
@@ -136,6 +142,14 @@ impl DiagnosticsRecorder {
         } else {
             self.records.try_send(record).map_err(|_| ())
         };
+    }
+}
+
+/// The output channel of an alarm topic.
+fn alarm_channel(topic: AlarmTopic) -> OutputChannel {
+    match topic {
+        AlarmTopic::Camera(c) => OutputChannel::Alarm(Some(c)),
+        AlarmTopic::Aggregate => OutputChannel::Alarm(None),
     }
 }
 

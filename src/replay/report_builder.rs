@@ -229,6 +229,15 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
         },
         alarms,
         final_level: f.summary.final_level.name().into(),
+        final_recovery: {
+            let alarm = &f.summary.final_snapshot.alarm;
+            let ended = if alarm.input_ended {
+                " when the input ended"
+            } else {
+                ""
+            };
+            alarm.recovery.map(|r| format!("{r}{ended}"))
+        },
         faults: f.opts.faults.iter().map(|x| x.to_string()).collect(),
         gates,
         errors,

@@ -249,6 +249,10 @@ pub struct ReplayReport {
     pub interrupted: bool,
     /// The signal that stopped it (`SIGINT`, `SIGTERM`).
     pub interrupted_by: Option<String>,
+    /// How far the monitor was from its next step down when the run ended, while the final
+    /// level is WARN or ERROR (`recovering: 7/10 on-time frames to OK when the input ended`):
+    /// a level the input was too short to recover from, not a lingering fault.
+    pub final_recovery: Option<String>,
     pub faults: Vec<String>,
     pub gates: Vec<GateResult>,
     /// Errors that cut the replay short or were reported on the way (bag damage, …).

@@ -30,11 +30,15 @@ pub fn render_summary(r: &ReplayReport) -> String {
     );
     let _ = writeln!(
         s,
-        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {}; final level {}",
+        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {}; final level {}{}",
         r.throughput_fps,
         r.wall_time_s,
         fmt_percent(f.miss_ratio()),
-        r.final_level
+        r.final_level,
+        r.final_recovery
+            .as_deref()
+            .map(|rec| format!(" ({rec})"))
+            .unwrap_or_default()
     );
     if r.interrupted {
         let _ = writeln!(

@@ -289,6 +289,30 @@ fn an_interrupted_run_says_so_and_does_not_pass() {
 }
 
 #[test]
+fn summary_says_when_the_input_ended_mid_recovery() {
+    let mut r = sample();
+    assert!(s_line(&r).ends_with("final level ERROR"), "{}", s_line(&r));
+    r.final_level = "WARN".into();
+    r.final_recovery = Some("recovering: 7/10 on-time frames to OK when the input ended".into());
+    assert!(
+        s_line(&r).ends_with(
+            "final level WARN (recovering: 7/10 on-time frames to OK when the input ended)"
+        ),
+        "{}",
+        s_line(&r)
+    );
+}
+
+/// The summary's throughput line (it ends with the final level).
+fn s_line(r: &ReplayReport) -> String {
+    render_summary(r)
+        .lines()
+        .find(|l| l.starts_with("throughput"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
 fn writes_both_files() {
     let dir = tempfile::tempdir().unwrap();
     let files = write_report(&sample(), &dir.path().join("out")).unwrap();

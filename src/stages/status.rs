@@ -9,7 +9,7 @@
 
 use crate::deadline::diagnostics::DEADLINE_STATUS_NAME;
 use crate::deadline::{
-    alarm_status, deadline_status, AlarmState, Level, StatusContent, Transition,
+    alarm_status, deadline_status, AlarmState, Level, MonitorSnapshot, StatusContent, Transition,
 };
 use crate::pipeline::{CameraId, LevelChange, MonitorId, RunningPipeline};
 
@@ -157,6 +157,36 @@ impl AlarmBoard {
                 alarm_status(&self.aggregate, names.hardware_id()),
             ));
         }
+        out
+    }
+
+    /// The latched alarms once more at the end of the input, with each monitor's recovery
+    /// progress and `input_ended` from its final snapshot (`cameras` in camera-index order,
+    /// `overall` standing for the aggregate): a level the input was too short to recover from
+    /// reads as such, not as a lingering fault.
+    pub fn finish(
+        &mut self,
+        cameras: &[MonitorSnapshot],
+        overall: &MonitorSnapshot,
+        names: &MonitorNames,
+    ) -> Vec<(AlarmTopic, StatusContent)> {
+        let mut out = Vec::with_capacity(cameras.len() + 1);
+        for (index, (alarm, snapshot)) in self.cameras.iter_mut().zip(cameras).enumerate() {
+            alarm.recovery = snapshot.alarm.recovery;
+            alarm.input_ended = snapshot.alarm.input_ended;
+            if !self.legacy {
+                out.push((
+                    AlarmTopic::Camera(index),
+                    alarm_status(alarm, names.hardware_id()),
+                ));
+            }
+        }
+        self.aggregate.recovery = overall.alarm.recovery;
+        self.aggregate.input_ended = overall.alarm.input_ended;
+        out.push((
+            AlarmTopic::Aggregate,
+            alarm_status(&self.aggregate, names.hardware_id()),
+        ));
         out
     }
 
