@@ -12,7 +12,7 @@ repo="$(cd "$(dirname "$0")/.." && pwd)"
 source "$repo/scripts/ros-common.sh"
 ws="${1:-$(redline_colcon_ws)}"
 mkdir -p "$ws"
-ws="$(cd "$ws" && pwd)"
+ws="$(cd "$ws" && pwd -P)"  # physical: the same workspace is the same cargo target dir
 case "$ws/" in
   "$repo"/*) echo "colcon-build.sh: the workspace $ws must be outside the repository" >&2; exit 2 ;;
 esac

@@ -80,21 +80,27 @@ mod live {
     const BAG: &str = "data/bags/vtest_jpeg_mcap";
     const IMAGE_TOPIC: &str = "/camera/front/image_raw/compressed";
     const FRAME_ID: &str = "camera_front";
-    /// Frames from this sequence number on take 900 ms longer in the engine: more than twice
-    /// the budget, so every stalled frame misses however loaded the machine is.
+    /// Frames from this sequence number on take 2.5 s longer in the engine: more than twice
+    /// the budget, so every stalled frame misses however idle or loaded the machine is.
     const STALL_FROM: u64 = 100;
-    const STALL_MS: u64 = 900;
-    /// The budget the node runs with here: 4 frame periods at the bag's 10 Hz, so that on a
-    /// loaded 2-core machine, with the unoptimised test build, a frame that waits behind
-    /// another in the engine still fits (the vehicle default is 100 ms on a release build).
-    const BUDGET_MS: f64 = 400.0;
+    const STALL_MS: u64 = 2500;
+    /// The budget the node runs with here: 10 frame periods at the bag's 10 Hz. With the
+    /// unoptimised test build on a 2-core machine where other builds run (load average ~10),
+    /// frames took up to ~300 ms end to end and a 400 ms budget let the monitor escalate
+    /// before the stall; 1 s keeps "answered in time" about the node's rules, not the
+    /// machine's load (the vehicle default is 100 ms on a release build).
+    const BUDGET_MS: f64 = 1000.0;
+    /// Output silence (nothing published) raises ERROR after this long: 3 budgets, so that a
+    /// slow first frame on a loaded machine is not an alarm (the default is 1 s).
+    const OUTPUT_TIMEOUT_MS: f64 = 3000.0;
     /// Transport from the node's publish call to this process's callback, on loopback.
     const TRANSPORT_SLACK_MS: f64 = 50.0;
     /// Before the stall, at least this many of the first 100 frames must be answered: enough
-    /// to show the node answers frames, far below what even a loaded machine manages (66–100
-    /// measured); how many is a throughput number, printed, not asserted.
+    /// to show the node answers frames, below what even a heavily loaded machine managed (17
+    /// with a 400 ms budget at load ~10, 66–100 otherwise); how many is a throughput number,
+    /// printed, not asserted.
     const MIN_ANSWERED_BEFORE_STALL: usize = 10;
-    /// The frame at which a second planner joins (4 s into the stall).
+    /// The frame at which a second planner joins (4 s into the stall: it has raised ERROR).
     const LATE_JOIN_AT: usize = 140;
     /// How long a node may take to load its model and report ready on a loaded machine.
     const READY_TIMEOUT: Duration = Duration::from_secs(90);
@@ -121,6 +127,10 @@ mod live {
             .args(["--ros-args", "--params-file"])
             .arg(params)
             .args(["-p", &format!("deadline.budget_ms:={BUDGET_MS}")])
+            .args([
+                "-p",
+                &format!("monitor.output_timeout_ms:={OUTPUT_TIMEOUT_MS}"),
+            ])
             .env("RUST_LOG", "info");
         NodeProcess::spawn(cmd, false)
     }
