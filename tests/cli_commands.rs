@@ -218,43 +218,63 @@ fn piped_output_carries_no_colour_codes() {
     assert!(!html.contains("PASS"), "PASS badge with nothing published");
 }
 
-/// Start `redline replay` on the sample bag, wait until it is replaying (its output recording
-/// exists, so the signal handler is in place), send `signal`, check the exit status (128 + the
-/// signal) and return the output, the report and the output directory (in a temp dir).
-fn interrupted_replay(signal: libc::c_int) -> (Output, serde_json::Value, tempfile::TempDir) {
+/// Start `redline replay` on the sample bag, wait until it is reading the bag (its info log
+/// says so; the signal handler is in place by then) and a second more, send `signal`, check the
+/// exit status (128 + the signal) and return stdout, the report and the output directory (in a
+/// temp dir). Waiting for the log line rather than a fixed time keeps a slow start-up on a busy
+/// machine (model load, threads, memory locking) from eating the second.
+fn interrupted_replay(signal: libc::c_int) -> (String, serde_json::Value, tempfile::TempDir) {
+    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
-    let child = redline()
+    let mut child = redline()
+        .env("RUST_LOG", "redline=info")
         .args(["replay", "--no-progress", "--out"])
         .arg(&out_dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let started = Instant::now();
-    while !out_dir.join("output.mcap").exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(300),
-            "the replay never started"
+    let (reading, started) = std::sync::mpsc::channel();
+    let stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = std::thread::spawn(move || {
+        let mut all = String::new();
+        for line in stderr_lines.map_while(Result::ok) {
+            if line.contains("replay reading the bag") {
+                let _ = reading.send(());
+            }
+            all.push_str(&line);
+            all.push('\n');
+        }
+        all
+    });
+    if started.recv_timeout(Duration::from_secs(300)).is_err() {
+        let _ = child.kill();
+        panic!(
+            "the replay never started reading: {}",
+            stderr.join().unwrap()
         );
-        std::thread::sleep(Duration::from_millis(20));
     }
     // A second of the 4.5 s bag.
     std::thread::sleep(Duration::from_secs(1));
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(128 + signal), "{}", stderr(&out));
+    let stderr = stderr.join().unwrap();
+    assert_eq!(out.status.code(), Some(128 + signal), "{stderr}");
     let json =
         serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
-    (out, json, dir)
+    (stdout(&out), json, dir)
 }
 
 #[test]
 fn sigint_during_a_replay_drains_and_writes_a_complete_report() {
-    let (out, json, dir) = interrupted_replay(libc::SIGINT);
-    assert_printed(&out, "INTERRUPTED by SIGINT: stopped reading after ");
-    assert_printed(&out, "verdict: INTERRUPTED");
+    let (printed, json, dir) = interrupted_replay(libc::SIGINT);
+    assert!(
+        printed.contains("INTERRUPTED by SIGINT: stopped reading after ")
+            && printed.contains("verdict: INTERRUPTED"),
+        "{printed}"
+    );
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["interrupted_by"], "SIGINT");
     let frames = &json["frames"];

@@ -103,6 +103,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let progress = progress_bar(opts.progress, expected as u64);
 
     let mut interrupted_by = None;
+    tracing::info!(topic = %topic.name, frames = expected, "replay reading the bag");
     for (index, message) in bag.messages(&topic.name).enumerate() {
         let mut message = match message {
             Ok(m) => m,
