@@ -1,12 +1,45 @@
 //! Build script: compiles the TensorRT C++ shim (cpp/trt_shim.cpp) when feature `tensorrt` is
 //! on AND the TensorRT + CUDA runtime headers are found. Nothing links against libnvinfer (it is
 //! dlopen'ed at run time). Without headers it emits no `redline_trt_shim` cfg, and the backend
-//! reports "built without the TensorRT shim" when asked to load an engine.
+//! reports "built without the TensorRT shim" when asked to load an engine. It also passes the
+//! resolved versions of the inference crates (from Cargo.lock) to the crate for `redline check`.
 
 fn main() {
     println!("cargo::rustc-check-cfg=cfg(redline_trt_shim)");
+    lock_versions();
     #[cfg(feature = "tensorrt")]
     tensorrt::build();
+}
+
+/// The versions of the inference libraries this build resolved (from Cargo.lock), for
+/// `redline check`: `REDLINE_TRACT_VERSION`, `REDLINE_ORT_CRATE_VERSION` ("unknown" without a
+/// lock file).
+fn lock_versions() {
+    println!("cargo::rerun-if-changed=Cargo.lock");
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let version_of = |name: &str| {
+        let header = format!("name = \"{name}\"");
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == header {
+                if let Some(v) = lines
+                    .next()
+                    .and_then(|l| l.trim().strip_prefix("version = "))
+                {
+                    return v.trim_matches('"').to_string();
+                }
+            }
+        }
+        "unknown".to_string()
+    };
+    println!(
+        "cargo::rustc-env=REDLINE_TRACT_VERSION={}",
+        version_of("tract-onnx")
+    );
+    println!(
+        "cargo::rustc-env=REDLINE_ORT_CRATE_VERSION={}",
+        version_of("ort")
+    );
 }
 
 #[cfg(feature = "tensorrt")]

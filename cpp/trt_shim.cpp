@@ -144,6 +144,19 @@ int32_t redline_trt_io_shape(void* engine, char const* name, int32_t from_contex
     return d.nbDims;
 }
 
+// Writes up to `cap` dims of optimisation profile 0's min (which = 0), opt (1) or max (2)
+// shape for input `name`; returns the rank, or -1 when the engine has no profile.
+int32_t redline_trt_profile_shape(void* engine, char const* name, int32_t which, int64_t* dims,
+                                  int32_t cap) noexcept {
+    auto* e = static_cast<Engine*>(engine);
+    if (which < 0 || which > 2 || e->engine->getNbOptimizationProfiles() < 1) return -1;
+    nvinfer1::Dims d =
+        e->engine->getProfileShape(name, 0, static_cast<nvinfer1::OptProfileSelector>(which));
+    if (d.nbDims < 0) return -1;
+    for (int32_t i = 0; i < d.nbDims && i < cap; ++i) dims[i] = d.d[i];
+    return d.nbDims;
+}
+
 int32_t redline_trt_set_input_shape(void* engine, char const* name, int64_t const* dims,
                                     int32_t rank) noexcept {
     if (rank < 0 || rank > nvinfer1::Dims::MAX_DIMS) return 0;
@@ -164,9 +177,60 @@ int32_t redline_trt_enqueue(void* engine, void* stream) noexcept {
 
 // Builds a serialized engine from an ONNX file. On success *out_blob/*out_size describe the
 // plan owned by the returned handle (free with redline_trt_blob_destroy).
+// Fixes the network's single input for a batch range of 1..=max_batch: a batch dimension of
+// 1 becomes dynamic when max_batch > 1, other dynamic dimensions take the configured row shape
+// (row_dims, its first entry the batch), and a dynamic batch gets one optimisation profile
+// min 1 / opt max_batch / max max_batch. Returns false with a message when it cannot.
+static bool set_batch_profile(nvinfer1::IBuilder* builder, nvinfer1::INetworkDefinition* network,
+                              nvinfer1::IBuilderConfig* config, int32_t max_batch,
+                              int64_t const* row_dims, int32_t row_rank, char* err,
+                              size_t err_cap) noexcept {
+    if (network->getNbInputs() != 1) {
+        copy_msg(err, err_cap, "the network must have exactly one input");
+        return false;
+    }
+    nvinfer1::ITensor* input = network->getInput(0);
+    nvinfer1::Dims d = input->getDimensions();
+    if (d.nbDims != row_rank || d.nbDims < 1) {
+        copy_msg(err, err_cap, "the network input's rank differs from the configured input shape");
+        return false;
+    }
+    if (max_batch > 1 && d.d[0] == 1) d.d[0] = -1;
+    bool dynamic = false;
+    for (int32_t i = 0; i < d.nbDims; ++i) {
+        if (d.d[i] == -1) {
+            dynamic = true;
+        }
+    }
+    if (!dynamic) return true;
+    input->setDimensions(d);
+    nvinfer1::Dims lo = d;
+    nvinfer1::Dims hi = d;
+    for (int32_t i = 1; i < d.nbDims; ++i) {
+        if (d.d[i] == -1) {
+            lo.d[i] = row_dims[i];
+            hi.d[i] = row_dims[i];
+        }
+    }
+    lo.d[0] = d.d[0] == -1 ? 1 : d.d[0];
+    hi.d[0] = d.d[0] == -1 ? (max_batch < 1 ? 1 : max_batch) : d.d[0];
+    nvinfer1::IOptimizationProfile* profile = builder->createOptimizationProfile();
+    if (profile == nullptr ||
+        !profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMIN, lo) ||
+        !profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kOPT, hi) ||
+        !profile->setDimensions(input->getName(), nvinfer1::OptProfileSelector::kMAX, hi) ||
+        config->addOptimizationProfile(profile) < 0) {
+        copy_msg(err, err_cap, "could not set the optimisation profile for the batch range");
+        return false;
+    }
+    return true;
+}
+
 void* redline_trt_build_from_onnx(void* create_builder_fn, void* create_parser_fn,
-                                  char const* onnx_path, int32_t fp16, void const** out_blob,
-                                  size_t* out_size, char* err, size_t err_cap) noexcept {
+                                  char const* onnx_path, int32_t fp16, int32_t max_batch,
+                                  int64_t const* row_dims, int32_t row_rank,
+                                  void const** out_blob, size_t* out_size, char* err,
+                                  size_t err_cap) noexcept {
     RecordingLogger logger;
     auto builder_fn = reinterpret_cast<CreateBuilderFn>(create_builder_fn);
     auto parser_fn = reinterpret_cast<CreateParserFn>(create_parser_fn);
@@ -202,7 +266,9 @@ void* redline_trt_build_from_onnx(void* create_builder_fn, void* create_parser_f
                      "model; set precision: fp32 and convert the model");
         }
 #endif
-        if (err == nullptr || err[0] == 0) {
+        if ((err == nullptr || err[0] == 0) &&
+            set_batch_profile(builder, network, config, max_batch, row_dims, row_rank, err,
+                              err_cap)) {
             plan = builder->buildSerializedNetwork(*network, *config);
             if (plan == nullptr) {
                 copy_msg(err, err_cap,

@@ -24,6 +24,13 @@ cargo test --all-targets --no-fail-fast "$@" -- --show-output 2>&1 | tee -a "$lo
 targets=${PIPESTATUS[0]}
 cargo test --doc --no-fail-fast "$@" 2>&1 | tee -a "$log"
 docs=${PIPESTATUS[0]}
+# The live ROS 2 tests, where ROS 2 is present (SKIPPED otherwise); REDLINE_LIVE_TESTS=0 leaves
+# them to the caller (.ci/run runs them after installing ROS 2).
+live=0
+if [[ "${REDLINE_LIVE_TESTS:-1}" != 0 ]]; then
+  scripts/live-tests.sh 2>&1 | tee -a "$log"
+  live=${PIPESTATUS[0]}
+fi
 
 # "SKIPPED: why" lines, each with the test binary and test that printed it.
 skipped=$(awk '
@@ -41,8 +48,8 @@ if [ -n "$skipped" ]; then
 else
   echo "SKIPPED: none (every test ran)"
 fi
-if [ "$targets" -ne 0 ] || [ "$docs" -ne 0 ]; then
-  echo "FAILED: cargo test exited $targets (tests and benches) and $docs (doc tests); see $log"
+if [ "$targets" -ne 0 ] || [ "$docs" -ne 0 ] || [ "$live" -ne 0 ]; then
+  echo "FAILED: cargo test exited $targets (tests and benches), $docs (doc tests) and $live (live ROS 2 tests); see $log"
   exit 1
 fi
 echo "all tests passed; full output in $log"

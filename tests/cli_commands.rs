@@ -10,7 +10,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn redline() -> Command {
     Command::new(env!("CARGO_BIN_EXE_redline"))
@@ -218,63 +218,55 @@ fn piped_output_carries_no_colour_codes() {
     assert!(!html.contains("PASS"), "PASS badge with nothing published");
 }
 
-/// Start `redline replay` on the sample bag, wait until it is reading the bag (its info log
-/// says so; the signal handler is in place by then) and a second more, send `signal`, check the
-/// exit status (128 + the signal) and return stdout, the report and the output directory (in a
-/// temp dir). Waiting for the log line rather than a fixed time keeps a slow start-up on a busy
-/// machine (model load, threads, memory locking) from eating the second.
-fn interrupted_replay(signal: libc::c_int) -> (String, serde_json::Value, tempfile::TempDir) {
-    use std::io::BufRead;
+/// Start `redline replay` on the sample bag, wait until it is replaying (it logs that it has
+/// submitted frames; the signal handler is in place before), send `signal`, check the exit
+/// status (128 + the signal) and return the output, the report and the output directory (in a
+/// temp dir).
+fn interrupted_replay(signal: libc::c_int) -> (Output, serde_json::Value, tempfile::TempDir) {
+    use std::io::{BufRead, BufReader, Read};
     let dir = tempfile::tempdir().unwrap();
     let out_dir = dir.path().join("out");
     let mut child = redline()
-        .env("RUST_LOG", "redline=info")
         .args(["replay", "--no-progress", "--out"])
         .arg(&out_dir)
+        .env("RUST_LOG", "redline::replay=info")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (reading, started) = std::sync::mpsc::channel();
-    let stderr_lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
-    let stderr = std::thread::spawn(move || {
-        let mut all = String::new();
-        for line in stderr_lines.map_while(Result::ok) {
-            if line.contains("replay reading the bag") {
-                let _ = reading.send(());
+    // Read stderr on a thread: tell the test when frames flow, keep every line for later.
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(&mut err_pipe).lines().map_while(Result::ok) {
+            if line.contains("first frames submitted") {
+                let _ = started_tx.send(());
             }
-            all.push_str(&line);
-            all.push('\n');
+            lines.push(line);
         }
-        all
+        let mut rest = Vec::new();
+        let _ = err_pipe.read_to_end(&mut rest);
+        lines.join("\n").into_bytes()
     });
-    if started.recv_timeout(Duration::from_secs(300)).is_err() {
-        let _ = child.kill();
-        panic!(
-            "the replay never started reading: {}",
-            stderr.join().unwrap()
-        );
-    }
-    // A second of the 4.5 s bag.
-    std::thread::sleep(Duration::from_secs(1));
+    started_rx
+        .recv_timeout(Duration::from_secs(300))
+        .expect("the replay never started submitting frames");
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
-    let out = child.wait_with_output().unwrap();
-    let stderr = stderr.join().unwrap();
-    assert_eq!(out.status.code(), Some(128 + signal), "{stderr}");
+    let mut out = child.wait_with_output().unwrap();
+    out.stderr = reader.join().unwrap();
+    assert_eq!(out.status.code(), Some(128 + signal), "{}", stderr(&out));
     let json =
         serde_json::from_slice(&std::fs::read(out_dir.join("report.json")).unwrap()).unwrap();
-    (stdout(&out), json, dir)
+    (out, json, dir)
 }
 
 #[test]
 fn sigint_during_a_replay_drains_and_writes_a_complete_report() {
-    let (printed, json, dir) = interrupted_replay(libc::SIGINT);
-    assert!(
-        printed.contains("INTERRUPTED by SIGINT: stopped reading after ")
-            && printed.contains("verdict: INTERRUPTED"),
-        "{printed}"
-    );
+    let (out, json, dir) = interrupted_replay(libc::SIGINT);
+    assert_printed(&out, "INTERRUPTED by SIGINT: stopped reading after ");
+    assert_printed(&out, "verdict: INTERRUPTED");
     assert_eq!(json["interrupted"], true);
     assert_eq!(json["interrupted_by"], "SIGINT");
     let frames = &json["frames"];
@@ -345,7 +337,7 @@ fn detect_names_the_size_and_the_limit_of_a_too_large_image() {
     write_image(&wide, 4000, 8, image::ImageFormat::Png);
     let err = detect_fails(&wide);
     assert!(
-        err.contains("image is 4000x8, larger than input.max_width x max_height = 3840x2160"),
+        err.contains("a 4000×8 PNG: larger than input.max_width × input.max_height (3840×2160)"),
         "{err}"
     );
     assert!(

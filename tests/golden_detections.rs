@@ -2,88 +2,24 @@
 //! find what ONNX Runtime finds (`data/expected/detections_onnxruntime.json`): every reference
 //! detection scoring ≥ threshold + 0.05 is matched by class with IoU ≥ 0.85 and score within
 //! ±0.05, and nothing else of ours scores that high. Full path: `image` JPEG decode (RGB8) →
-//! fused preprocessing → tract → decoder.
+//! fused preprocessing → tract → decoder. (The ONNX Runtime backend runs the same check in
+//! `tests/infer_onnxruntime.rs`.)
 
 mod common;
 
-use common::photos::{detect_photo, yolox_config, PHOTOS};
-use redline::config::ModelConfig;
-use redline::detect::{iou, ImageDetector};
+use common::golden::check_against_reference;
+use common::photos::yolox_config;
 use redline::Config;
-
-fn check_model(cfg: &ModelConfig, key: &str) -> bool {
-    let expected_path = common::shared_root().join("data/expected/detections_onnxruntime.json");
-    let Ok(text) = std::fs::read_to_string(&expected_path) else {
-        eprintln!(
-            "SKIPPED: {} is absent (set REDLINE_SHARED)",
-            expected_path.display()
-        );
-        return false;
-    };
-    let expected: serde_json::Value = serde_json::from_str(&text).unwrap();
-    let bar = cfg.score_threshold + 0.05;
-    let mut failures = Vec::new();
-    let mut detector = ImageDetector::new(cfg).expect("load model");
-    for image in PHOTOS {
-        let ours = detect_photo(&mut detector, image);
-        let refs = expected[image][key].as_array().unwrap();
-        let mut used = vec![false; ours.len()];
-        let mut strong_refs = 0;
-        for r in refs {
-            let score = r["score"].as_f64().unwrap() as f32;
-            let class = r["class"].as_str().unwrap();
-            let b: Vec<f32> = r["box_xyxy"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|v| v.as_f64().unwrap() as f32)
-                .collect();
-            let rb = [b[0], b[1], b[2], b[3]];
-            // Any of ours (strong or weak) may stand for a weak reference: mark it used.
-            let best = ours
-                .iter()
-                .enumerate()
-                .filter(|(i, o)| !used[*i] && o.class == class && (o.score - score).abs() <= 0.05)
-                .map(|(i, o)| (i, iou(&o.bbox, &rb)))
-                .max_by(|a, b| a.1.total_cmp(&b.1));
-            match best {
-                Some((i, v)) if v >= 0.85 => used[i] = true,
-                _ if score >= bar => failures.push(format!(
-                    "{key} {image}: reference {class} {score:.3} {rb:?} not matched (best {best:?})"
-                )),
-                _ => {}
-            }
-            if score >= bar {
-                strong_refs += 1;
-            }
-        }
-        for (o, u) in ours.iter().zip(&used) {
-            if !u && o.score >= bar {
-                failures.push(format!(
-                    "{key} {image}: extra {} {:.3} {:?}",
-                    o.class, o.score, o.bbox
-                ));
-            }
-        }
-        eprintln!(
-            "{key} {image}: {} reference ≥ {bar:.2}, ours {} in total",
-            strong_refs,
-            ours.len()
-        );
-    }
-    assert!(failures.is_empty(), "{}", failures.join("\n"));
-    true
-}
 
 #[test]
 fn ssd_matches_onnxruntime_on_the_photos() {
     let cfg = Config::load(&Config::default_path()).unwrap().model;
-    check_model(&cfg, "pedestrian_ssdlite");
+    check_against_reference(&cfg, "pedestrian_ssdlite");
 }
 
 #[test]
 fn yolox_matches_onnxruntime_on_the_photos() {
     if let Some(config) = yolox_config() {
-        check_model(&config.model, "yolox_nano");
+        check_against_reference(&config.model, "yolox_nano");
     }
 }

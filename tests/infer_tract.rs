@@ -5,7 +5,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use redline::config::{ModelConfig, ModelFamily};
@@ -14,32 +13,13 @@ use redline::infer::Engine;
 use redline::infer::{load_engine, EngineFault, FaultInjector, FaultKind, ModelError};
 use redline::Config;
 
-fn shared() -> PathBuf {
-    common::shared_root()
-}
-
 fn ssd_config() -> ModelConfig {
     Config::load(&Config::default_path()).unwrap().model
 }
 
 /// The YOLOX config with its model taken from the shared data, or None (SKIPPED).
 fn yolox_config() -> Option<ModelConfig> {
-    let model = shared().join("models/yolox_nano.onnx");
-    if !model.is_file() {
-        eprintln!(
-            "SKIPPED: {} is absent (set REDLINE_SHARED)",
-            model.display()
-        );
-        return None;
-    }
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config/yolox_nano.yaml");
-    let text = std::fs::read_to_string(&path).unwrap();
-    let text = text.replace(
-        "../../shared/models/yolox_nano.onnx",
-        &model.display().to_string(),
-    );
-    let cfg = Config::from_yaml_str(&text, "yolox_nano.yaml", path.parent().unwrap()).unwrap();
-    Some(cfg.model)
+    common::photos::yolox_config().map(|c| c.model)
 }
 
 fn load_err(cfg: &ModelConfig) -> ModelError {
@@ -151,11 +131,11 @@ fn run_model(cfg: &ModelConfig, label: &str) -> Vec<f32> {
     for (i, v) in data.iter_mut().enumerate() {
         *v = ((i * 7919) % 255) as f32 * cfg.scale;
     }
-    engine.run(0, &input, &mut outputs).unwrap();
+    engine.run(&[0], &input, &mut outputs).unwrap();
     let mut times = Vec::new();
     for seq in 1..4 {
         let t = Instant::now();
-        engine.run(seq, &input, &mut outputs).unwrap();
+        engine.run(&[seq], &input, &mut outputs).unwrap();
         times.push(t.elapsed());
     }
     times.sort();
@@ -209,12 +189,15 @@ fn fault_injector_delays_and_fails_on_schedule() {
     let input = faulty.new_input();
     let mut outputs = faulty.new_outputs();
     let t = Instant::now();
-    faulty.run(1, &input, &mut outputs).unwrap();
+    faulty.run(&[1], &input, &mut outputs).unwrap();
     let plain = t.elapsed();
     let t = Instant::now();
-    faulty.run(2, &input, &mut outputs).unwrap();
+    faulty.run(&[2], &input, &mut outputs).unwrap();
     assert!(t.elapsed() >= Duration::from_millis(120) + plain / 2);
-    assert_eq!(faulty.run(5, &input, &mut outputs), Err(FrameError::Engine));
-    assert!(faulty.run(6, &input, &mut outputs).is_ok());
+    assert_eq!(
+        faulty.run(&[5], &input, &mut outputs),
+        Err(FrameError::Engine)
+    );
+    assert!(faulty.run(&[6], &input, &mut outputs).is_ok());
     assert_eq!(faulty.fault_for(4), (Duration::ZERO, false));
 }

@@ -47,7 +47,8 @@ fn replay(bag: &Path, config: Config, faults: &[&str], out: &Path) -> ReplayRepo
         config,
         config_origin: "test".into(),
         out_dir: out.to_path_buf(),
-        topic: None,
+        cameras: Vec::new(),
+        clock: redline::replay::ReplayClock::Wall,
         pacing: Pacing::Recorded,
         faults: faults
             .iter()
@@ -157,10 +158,13 @@ fn clean_replay_publishes_with_detections_and_writes_a_recording() {
 fn engine_stall_is_attributed_to_infer_and_raises_error() {
     let out = tempfile::tempdir().unwrap();
     // Every frame that reaches the engine in 8..20 stalls 1.5 s, almost four budgets: late
-    // however fast or busy the machine is.
+    // however fast or busy the machine is. Frames arriving meanwhile are superseded in front of
+    // the engine (latest wins), so the stall shows as output silence, blamed on infer.
+    let mut config = test_config();
+    config.monitor.output_timeout_ms = 1000.0;
     let r = replay(
         &sample_bag(),
-        test_config(),
+        config,
         &["infer:delay=1500ms,frames=8..20"],
         out.path(),
     );

@@ -17,6 +17,7 @@ fn key() -> EngineCacheKey {
         compute_capability: (8, 7),
         precision: "fp16".into(),
         input_shape: vec![1, 3, 640, 640],
+        batch_range: [1, 1, 1],
     }
 }
 
@@ -30,13 +31,15 @@ fn every_key_field_changes_the_engine_file() {
         .unwrap()
         .to_string_lossy()
         .starts_with("yolox-"));
-    let variants: [fn(&mut EngineCacheKey); 6] = [
+    let variants: [fn(&mut EngineCacheKey); 8] = [
         |k| k.onnx_sha256 = "cd".repeat(32),
         |k| k.tensorrt_version = "10.4.0".into(),
         |k| k.gpu_name = "RTX 4090".into(),
         |k| k.compute_capability = (8, 9),
         |k| k.precision = "fp32".into(),
         |k| k.input_shape = vec![1, 3, 416, 416],
+        |k| k.batch_range = [1, 8, 8],
+        |k| k.batch_range = [1, 4, 8],
     ];
     for change in variants {
         let mut k = key();

@@ -34,7 +34,7 @@ impl Engine for CannedSsd {
     }
     fn run(
         &mut self,
-        _seq: u64,
+        _frames: &[u64],
         _input: &InputTensor,
         outputs: &mut OutputBuffers,
     ) -> Result<(), FrameError> {

@@ -28,17 +28,22 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Batching policies for N cameras sharing one engine, on the virtual clock.
+    Batching(super::bench_batching::BatchingArgs),
 }
 
 /// Run the benchmark.
 pub fn run(what: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Preprocess {
-        width,
-        height,
-        encoding,
-        iters,
-        json,
-    } = what;
+    let (width, height, encoding, iters, json) = match what {
+        BenchCommand::Preprocess {
+            width,
+            height,
+            encoding,
+            iters,
+            json,
+        } => (width, height, encoding, iters, json),
+        BenchCommand::Batching(args) => return super::bench_batching::run(args),
+    };
     let enc =
         PixelEncoding::parse(&encoding).ok_or_else(|| anyhow!("unknown encoding {encoding:?}"))?;
     let step = width as usize * enc.bytes_per_pixel();

@@ -1,5 +1,6 @@
 //! `redline check`: validate the config, load the model through its backend (checking the
-//! contract) and print what was checked.
+//! contract) and print what was checked: backend and library version, how far the model
+//! batches, input, outputs and decoding.
 
 use std::path::Path;
 
@@ -12,13 +13,14 @@ use redline::Config;
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     println!("config    {}: ok", config_path.display());
+    println!("memory    {}", redline::config::MemoryEstimate::of(&config));
     let m = &config.model;
     if let Some(trt) = super::engine::describe(&config) {
         println!("{trt}");
     }
     let engine = load_engine(m).context("model contract check failed")?;
     let c = engine.contract();
-    println!("backend   {:?}", m.backend);
+    println!("{}", engine.info());
     println!("model     {} ({:?})", m.path.display(), c.family);
     println!(
         "input     {:?} {:?} {:?} ({:?}, {:?}, {:?})",

@@ -2,6 +2,7 @@
 //! only at this edge.
 
 mod bench;
+mod bench_batching;
 mod check;
 mod detect;
 mod engine;

@@ -13,6 +13,43 @@ pub enum BackendKind {
     Tract,
     /// TensorRT ≥ 10 (feature `tensorrt`).
     TensorRt,
+    /// ONNX Runtime, loaded at run time from `model.onnxruntime_library` or `ORT_DYLIB_PATH`
+    /// (feature `onnxruntime`).
+    OnnxRuntime,
+}
+
+impl BackendKind {
+    /// The name used in the config and in messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            BackendKind::Tract => "tract",
+            BackendKind::TensorRt => "tensorrt",
+            BackendKind::OnnxRuntime => "onnxruntime",
+        }
+    }
+}
+
+/// The most rows one engine run may take (`model.max_batch`).
+pub const MAX_BATCH_LIMIT: usize = 64;
+
+/// An ONNX Runtime execution provider, in the order `model.execution_providers` lists them
+/// (the first that is available and supports a node runs it; CPU is always the last resort).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ExecutionProvider {
+    Cpu,
+    Cuda,
+    TensorRt,
+}
+
+impl ExecutionProvider {
+    /// The name used in the config and in messages.
+    pub const fn name(self) -> &'static str {
+        match self {
+            ExecutionProvider::Cpu => "cpu",
+            ExecutionProvider::Cuda => "cuda",
+            ExecutionProvider::TensorRt => "tensorrt",
+        }
+    }
 }
 
 /// How the network's outputs are decoded.
@@ -106,8 +143,17 @@ pub struct ModelConfig {
     pub ssd_boxes_yxyx: bool,
     /// SSD: score column 0 is the background class and is skipped.
     pub ssd_background_column: bool,
-    /// CPU backend threads (tract runs single-threaded; kept for other CPU backends).
+    /// CPU threads one inference may use (ONNX Runtime: intra-op threads; tract runs on the
+    /// calling thread).
     pub threads: usize,
+    /// Rows (frames) one engine run may take; 1 = no batching. An engine whose model cannot
+    /// batch that far runs fewer (`redline check` says how many and why).
+    pub max_batch: usize,
+    /// ONNX Runtime shared library (`libonnxruntime.so…`); `None` = `$ORT_DYLIB_PATH`.
+    /// Resolved against the config file's directory.
+    pub onnxruntime_library: Option<PathBuf>,
+    /// ONNX Runtime execution providers in priority order (default `[cpu]`).
+    pub execution_providers: Vec<ExecutionProvider>,
     /// TensorRT engine cache directory (resolved against the config file's directory).
     pub engine_cache_dir: PathBuf,
     pub precision: Precision,
@@ -147,6 +193,7 @@ impl ModelConfig {
                 &[
                     ("tract", BackendKind::Tract),
                     ("tensorrt", BackendKind::TensorRt),
+                    ("onnxruntime", BackendKind::OnnxRuntime),
                 ],
             ),
             family,
@@ -185,7 +232,7 @@ impl ModelConfig {
                 ],
             ),
             pad_value: s.int("pad_value", 114, 0, 255) as u8,
-            scale: s.f64("scale", 1.0 / 255.0, |x| x > 0.0, "must be > 0") as f32,
+            scale: s.f32_value("scale", 1.0 / 255.0, |x| x > 0.0, "must be > 0"),
             mean: s.f32_array("mean", [0.0; 3], |_| true, "finite"),
             std: s.f32_array("std", [1.0; 3], |x| x > 0.0, "> 0"),
             outputs: s.strings("outputs", &[]),
@@ -207,6 +254,9 @@ impl ModelConfig {
             ssd_boxes_yxyx: s.bool("ssd_boxes_yxyx", true),
             ssd_background_column: s.bool("ssd_background_column", true),
             threads: s.int("threads", 1, 1, 256) as usize,
+            max_batch: s.int("max_batch", 1, 1, MAX_BATCH_LIMIT as i64) as usize,
+            onnxruntime_library: onnxruntime_library(s, base_dir),
+            execution_providers: execution_providers(s),
             engine_cache_dir: resolve(base_dir, &s.name("engine_cache_dir", "../engine_cache")),
             precision: s.choice(
                 "precision",
@@ -214,6 +264,7 @@ impl ModelConfig {
                 &[("fp32", Precision::Fp32), ("fp16", Precision::Fp16)],
             ),
         };
+        out.check_input_range(s);
         if out.family == ModelFamily::Ssd && !out.outputs.is_empty() && out.outputs.len() != 2 {
             s.issue(
                 "outputs",
@@ -232,6 +283,33 @@ impl ModelConfig {
         out
     }
 
+    /// `(pixel × scale − mean) / std` for pixels 0 and 255 must be finite in the input's element
+    /// type (f32, or f16 up to ±65504): a config that makes the engine input infinite is refused.
+    fn check_input_range(&self, s: &Section<'_>) {
+        let max = match self.dtype {
+            TensorDType::F32 => f64::from(f32::MAX),
+            TensorDType::F16 => 65504.0,
+        };
+        for c in 0..3 {
+            let (mean, std) = (f64::from(self.mean[c]), f64::from(self.std[c]));
+            for pixel in [0.0, 255.0] {
+                let v = (pixel * f64::from(self.scale) - mean) / std;
+                if !v.is_finite() || v.abs() > max {
+                    s.issue(
+                        "std",
+                        format!("{:?}", self.std),
+                        format!(
+                            "(pixel × scale − mean) / std reaches {v:e} for pixel {pixel} in channel {c}, \
+                             beyond the {:?} input's range (±{max:e}); check scale, mean and std",
+                            self.dtype
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
+    }
+
     /// Number of channels the network input has (always 3: colour models).
     pub const fn input_channels(&self) -> usize {
         3
@@ -243,11 +321,139 @@ impl ModelConfig {
     }
 }
 
+/// `model.onnxruntime_library`: empty or absent = `None`; otherwise an existing file.
+fn onnxruntime_library(s: &Section<'_>, base_dir: &Path) -> Option<PathBuf> {
+    let text = s.string("onnxruntime_library", "");
+    if text.trim().is_empty() {
+        return None;
+    }
+    let path = resolve(base_dir, &text);
+    if !path.is_file() {
+        s.issue(
+            "onnxruntime_library",
+            format!("{text:?}"),
+            format!(
+                "file not found (looked at {}); point it at libonnxruntime.so from an ONNX Runtime release or the `onnxruntime` Python wheel (onnxruntime/capi/)",
+                path.display()
+            ),
+        );
+    }
+    Some(path)
+}
+
+/// `model.execution_providers`: known names, no repeats; default `[cpu]`.
+fn execution_providers(s: &Section<'_>) -> Vec<ExecutionProvider> {
+    const KNOWN: [ExecutionProvider; 3] = [
+        ExecutionProvider::Cpu,
+        ExecutionProvider::Cuda,
+        ExecutionProvider::TensorRt,
+    ];
+    let names = s.strings("execution_providers", &["cpu"]);
+    let mut out = Vec::with_capacity(names.len());
+    for name in &names {
+        match KNOWN
+            .iter()
+            .find(|p| p.name() == name.trim().to_ascii_lowercase())
+        {
+            Some(p) if out.contains(p) => s.issue(
+                "execution_providers",
+                format!("{names:?}"),
+                format!("lists {name:?} twice"),
+            ),
+            Some(p) => out.push(*p),
+            None => s.issue(
+                "execution_providers",
+                format!("{names:?}"),
+                format!("{name:?} is not one of cpu, cuda, tensorrt"),
+            ),
+        }
+    }
+    if out.is_empty() {
+        if !names.is_empty() || s.get("execution_providers").is_some() {
+            s.issue(
+                "execution_providers",
+                format!("{names:?}"),
+                "must name at least one of cpu, cuda, tensorrt",
+            );
+        }
+        out.push(ExecutionProvider::Cpu);
+    }
+    out
+}
+
 fn resolve(base_dir: &Path, text: &str) -> PathBuf {
     let p = Path::new(text);
     if p.is_absolute() {
         p.to_path_buf()
     } else {
         base_dir.join(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use super::*;
+    use crate::config::{Config, ConfigError};
+
+    fn parse(model_yaml: &str) -> Result<Config, ConfigError> {
+        let yaml = format!("redline:\n  ros__parameters:\n    model:\n{model_yaml}");
+        let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("config");
+        Config::from_yaml_str(&yaml, "test.yaml", &dir)
+    }
+
+    fn problems(model_yaml: &str) -> String {
+        match parse(model_yaml) {
+            Ok(_) => panic!("expected an invalid config:\n{model_yaml}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn batching_and_onnxruntime_keys_default_to_one_row_on_the_cpu() {
+        let m = parse("      family: ssd\n").unwrap().model;
+        assert_eq!(m.max_batch, 1);
+        assert_eq!(m.onnxruntime_library, None);
+        assert_eq!(m.execution_providers, vec![ExecutionProvider::Cpu]);
+        let m = parse(
+            "      backend: onnxruntime\n      max_batch: 64\n      execution_providers: [tensorrt, CUDA, cpu]\n      onnxruntime_library: \"\"\n",
+        )
+        .unwrap()
+        .model;
+        assert_eq!(m.backend, BackendKind::OnnxRuntime);
+        assert_eq!(m.max_batch, MAX_BATCH_LIMIT);
+        assert_eq!(
+            m.execution_providers,
+            vec![
+                ExecutionProvider::TensorRt,
+                ExecutionProvider::Cuda,
+                ExecutionProvider::Cpu
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_batch_sizes_providers_and_library_paths_are_named() {
+        let text = problems(
+            "      max_batch: 65\n      execution_providers: [cpu, rocm, cpu]\n      onnxruntime_library: /nowhere/libonnxruntime.so\n",
+        );
+        assert!(text.contains("model.max_batch: 65"), "{text}");
+        assert!(
+            text.contains("\"rocm\" is not one of cpu, cuda, tensorrt"),
+            "{text}"
+        );
+        assert!(text.contains("lists \"cpu\" twice"), "{text}");
+        assert!(
+            text.contains(
+                "model.onnxruntime_library: \"/nowhere/libonnxruntime.so\" — file not found"
+            ),
+            "{text}"
+        );
+        assert!(problems("      max_batch: 0\n").contains("model.max_batch: 0"));
+        assert!(problems("      execution_providers: []\n")
+            .contains("must name at least one of cpu, cuda, tensorrt"));
+        assert!(problems("      backend: onnx\n")
+            .contains("must be one of tract, tensorrt, onnxruntime"));
     }
 }

@@ -1,5 +1,6 @@
-//! One image in, detections out: preprocessing, engine and decoder composed for single images
-//! (the `detect` CLI, golden tests). The pipeline runs the same three stages on separate threads.
+//! Images in, detections out: preprocessing, engine and decoder composed for single images or a
+//! list of them run in batches (the `detect` CLI, golden and batching tests). The pipeline runs
+//! the same three stages on separate threads.
 
 use crate::config::ModelConfig;
 use crate::error::FrameError;
@@ -48,13 +49,42 @@ impl ImageDetector {
         &mut self,
         image: &ImageView<'_>,
     ) -> Result<(&[Detection], DecodeStats), FrameError> {
-        let transform = self.preprocessor.run(image, self.input.tensor_mut()?)?;
-        self.engine.run(self.seq, &self.input, &mut self.outputs)?;
+        let transform = self.preprocessor.run(image, self.input.row_mut(0)?)?;
+        self.engine
+            .run(&[self.seq], &self.input, &mut self.outputs)?;
         self.seq += 1;
         let stats = self
             .decoder
-            .decode(&self.outputs, &transform, &mut self.detections)?;
+            .decode(&self.outputs, 0, &transform, &mut self.detections)?;
         Ok((&self.detections, stats))
+    }
+
+    /// Detect objects in each of `images`, running them through the engine in batches of up
+    /// to [`Engine::max_batch`] rows (one preprocessing pass straight into each row); returns
+    /// one detection list per image, in order. Allocates the lists (tests, CLI).
+    pub fn detect_many(
+        &mut self,
+        images: &[ImageView<'_>],
+    ) -> Result<Vec<Vec<Detection>>, FrameError> {
+        let mut all = Vec::with_capacity(images.len());
+        let mut transforms = Vec::with_capacity(self.engine.max_batch());
+        let mut frames = Vec::with_capacity(self.engine.max_batch());
+        for chunk in images.chunks(self.engine.max_batch().max(1)) {
+            transforms.clear();
+            frames.clear();
+            for (row, image) in chunk.iter().enumerate() {
+                transforms.push(self.preprocessor.run(image, self.input.row_mut(row)?)?);
+                frames.push(self.seq);
+                self.seq += 1;
+            }
+            self.engine.run(&frames, &self.input, &mut self.outputs)?;
+            for (row, transform) in transforms.iter().enumerate() {
+                self.decoder
+                    .decode(&self.outputs, row, transform, &mut self.detections)?;
+                all.push(self.detections.clone());
+            }
+        }
+        Ok(all)
     }
 
     /// The name of class `id` (`"?"` when out of range).

@@ -1,5 +1,6 @@
 //! Decoding network outputs (YOLOX, YOLOv8, SSD) into boxes in source pixels, with score
-//! threshold, per-class or class-agnostic NMS and top-k.
+//! threshold, per-class or class-agnostic NMS and top-k, one frame (one row of a batch) at a
+//! time.
 //!
 //! A [`Decoder`] is built once per engine from the config and the validated
 //! [`crate::infer::ModelContract`]; it owns a candidate buffer sized for the worst case
@@ -101,24 +102,28 @@ impl Decoder {
         Vec::with_capacity(self.params.top_k)
     }
 
-    /// Decode `outputs` (decoder order) into `out` (cleared first; at most `top_k`, best
-    /// first), boxes in source pixels through `transform`. See the module doc for the
-    /// non-finite policy.
+    /// Decode row `row` (frame `row` of the batch) of `outputs` (decoder order) into `out`
+    /// (cleared first; at most `top_k`, best first), boxes in source pixels through
+    /// `transform` (that frame's). A row outside the buffers is `FrameError::Engine`. See the
+    /// module doc for the non-finite policy.
     pub fn decode(
         &mut self,
         outputs: &OutputBuffers,
+        row: usize,
         transform: &LetterboxTransform,
         out: &mut Vec<Detection>,
     ) -> Result<DecodeStats, FrameError> {
         out.clear();
         self.candidates.clear();
+        if row >= outputs.rows() {
+            return Err(FrameError::Engine);
+        }
         let p = &self.params;
+        let first = outputs.row(0, row);
         let non_finite = match p.family {
-            ModelFamily::Yolox => yolo::collect_yolox(p, outputs.get(0), &mut self.candidates),
-            ModelFamily::Yolov8 => yolo::collect_yolov8(p, outputs.get(0), &mut self.candidates),
-            ModelFamily::Ssd => {
-                ssd::collect(p, outputs.get(0), outputs.get(1), &mut self.candidates)
-            }
+            ModelFamily::Yolox => yolo::collect_yolox(p, first, &mut self.candidates),
+            ModelFamily::Yolov8 => yolo::collect_yolov8(p, first, &mut self.candidates),
+            ModelFamily::Ssd => ssd::collect(p, first, outputs.row(1, row), &mut self.candidates),
         }?;
         let mut stats = DecodeStats {
             anchors: p.anchors,

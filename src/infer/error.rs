@@ -37,6 +37,8 @@ pub enum ModelError {
     },
     #[error("model {model}: cannot be prepared for inference: {detail}")]
     Prepare { model: String, detail: String },
+    #[error("ONNX Runtime library {path}: {detail}")]
+    Library { path: String, detail: String },
     #[error("model {model}: backend {backend} unavailable: {why}")]
     BackendUnavailable {
         model: String,

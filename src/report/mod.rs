@@ -108,6 +108,8 @@ pub struct LatencySection {
 pub struct AlarmEntry {
     /// Milliseconds since the start of the replay.
     pub t_ms: f64,
+    /// The monitor: a camera's name, or `engine`.
+    pub monitor: String,
     pub from: String,
     pub to: String,
     pub cause: String,
@@ -120,8 +122,10 @@ pub struct FrameRecord {
     /// The pipeline's sequence number (arrival order from 0, the number `--fault
     /// infer:…,frames=A..B` refers to); `None` for a frame evicted before ingest numbered it.
     pub seq: Option<u64>,
-    /// Milliseconds since the start of the replay, at ingest.
+    /// Milliseconds since the start of the replay, at the frame's outcome.
     pub t_ms: f64,
+    /// The camera's name.
+    pub camera: String,
     /// Capture-to-publish latency for published frames.
     pub latency_ms: Option<f64>,
     /// `published` or the drop reason (`missed_at:infer`, …).
@@ -182,11 +186,47 @@ pub struct DeadlineSection {
     pub budget_ms: f64,
 }
 
+/// One camera of a replay.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct CameraReport {
+    pub name: String,
+    pub topic: String,
+    pub budget_ms: f64,
+    pub criticality: i32,
+    pub frames: FrameCounts,
+    pub latency_ms: LatencySection,
+    /// Level of this camera's safety monitor at the end of the run.
+    pub final_level: String,
+}
+
+/// What the batch former did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct BatchingReport {
+    /// `edf`, `fifo` or `timeout`.
+    pub policy: String,
+    /// Rows one engine run could take.
+    pub max_batch: usize,
+    /// Engine runs.
+    pub runs: u64,
+    pub mean_batch: f64,
+    /// Batch size (rows) → engine runs of that size.
+    pub runs_by_size: BTreeMap<usize, u64>,
+    /// Batches held open for a frame about to arrive (or waiting for a timeout).
+    pub holds: u64,
+    /// How long held batches waited.
+    pub hold_ms: Percentiles,
+    /// Frames let through despite a predicted miss, to re-measure the engine's cost.
+    pub probes: u64,
+}
+
 /// Everything a replay reports.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct ReplayReport {
     pub bag: String,
+    /// The image topics replayed (comma-separated).
     pub topic: String,
+    /// `wall` (the system clock) or `virtual` (time advanced by a cost model).
+    pub clock: String,
     pub config: String,
     pub model: String,
     pub backend: String,
@@ -197,6 +237,9 @@ pub struct ReplayReport {
     pub throughput_fps: f64,
     pub frames: FrameCounts,
     pub latency_ms: LatencySection,
+    /// Per camera, in camera order.
+    pub cameras: Vec<CameraReport>,
+    pub batching: BatchingReport,
     pub deadline: DeadlineSection,
     pub alarms: Vec<AlarmEntry>,
     /// Level of the safety monitor at the end of the run.
@@ -254,17 +297,16 @@ pub fn write_report(report: &ReplayReport, dir: &Path) -> Result<ReportFiles, Re
         path: dir.to_path_buf(),
         source,
     })?;
-    let json = dir.join("report.json");
-    let html = dir.join("report.html");
     let text = serde_json::to_string_pretty(report)?;
-    write_file(&json, text.as_bytes())?;
-    write_file(&html, render_html(report).as_bytes())?;
+    let json = write_file(dir, "report.json", text.as_bytes())?;
+    let html = write_file(dir, "report.html", render_html(report).as_bytes())?;
     Ok(ReportFiles { json, html })
 }
 
-fn write_file(path: &Path, bytes: &[u8]) -> Result<(), ReportError> {
-    std::fs::write(path, bytes).map_err(|source| ReportError::Write {
-        path: path.to_path_buf(),
+/// Written under a temporary name and renamed: never through a symlink at the final name.
+fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<PathBuf, ReportError> {
+    crate::atomic_file::write_atomic(dir, name, bytes).map_err(|source| ReportError::Write {
+        path: dir.join(name),
         source,
     })
 }

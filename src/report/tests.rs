@@ -23,6 +23,7 @@ fn sample() -> ReplayReport {
         frames,
         deadline: DeadlineSection { budget_ms: 100.0 },
         alarms: vec![AlarmEntry {
+            monitor: "camera".into(),
             t_ms: 500.0,
             from: "OK".into(),
             to: "ERROR".into(),
@@ -32,6 +33,7 @@ fn sample() -> ReplayReport {
         final_level: "ERROR".into(),
         timeline: vec![
             FrameRecord {
+                camera: "camera".into(),
                 seq: Some(0),
                 t_ms: 0.0,
                 latency_ms: Some(40.0),
@@ -39,6 +41,7 @@ fn sample() -> ReplayReport {
                 detections: 2,
             },
             FrameRecord {
+                camera: "camera".into(),
                 seq: Some(1),
                 t_ms: 100.0,
                 latency_ms: None,
@@ -83,6 +86,7 @@ fn nothing_published() -> ReplayReport {
         deadline: DeadlineSection { budget_ms: 100.0 },
         alarms: vec![AlarmEntry {
             t_ms: 500.0,
+            monitor: "camera".into(),
             from: "WARN".into(),
             to: "ERROR".into(),
             cause: "consecutive_misses".into(),

@@ -1,11 +1,15 @@
 //! Helpers shared by integration tests: where the shared test data lives, damaging a copy of
 //! it (truncation); the counting
-//! allocator ([`alloc`]), decoder fixtures ([`decoding`]) and waiting for a pipeline to settle
+//! allocator ([`alloc`]), decoder fixtures ([`decoding`]), the reference-detection check
+//! ([`golden`]), finding ONNX Runtime ([`onnxruntime`]) and waiting for a pipeline to settle
 //! ([`settle`]) in submodules.
 #![allow(dead_code)]
 
 pub mod alloc;
 pub mod decoding;
+pub mod findings;
+pub mod golden;
+pub mod onnxruntime;
 pub mod photos;
 pub mod settle;
 

@@ -1,6 +1,7 @@
 //! The TensorRT backend behind the crate's `Backend → Engine` API: loads the cached engine,
-//! validates it with the same contract checks as tract, and runs frames whose input was
-//! preprocessed on the CPU. (The fused GPU path writes `TrtEngine::input()` directly with
+//! validates it with the same contract checks as tract (per-row shapes), and runs batches whose
+//! input was preprocessed on the CPU: the rows run are uploaded, inferred and read back. (The
+//! fused GPU path writes `TrtEngine::input_row(i)` directly with
 //! `preprocess::cuda::CudaPreprocessor` and skips the host upload.)
 
 use crate::config::{ModelConfig, TensorDType};
@@ -8,7 +9,9 @@ use crate::error::FrameError;
 use crate::infer::contract::{
     check_outputs, config_input_shape, ElementType, ModelContract, TensorSpec,
 };
-use crate::infer::{Backend, Engine, InputTensor, ModelError, OutputBuffers};
+use crate::infer::{
+    batch_size, Backend, Batching, Engine, EngineInfo, InputTensor, ModelError, OutputBuffers,
+};
 
 use super::engine::TrtEngine;
 
@@ -85,19 +88,46 @@ impl Engine for TensorRtEngine {
         &self.contract
     }
 
+    fn max_batch(&self) -> usize {
+        self.engine.max_batch()
+    }
+
+    fn info(&self) -> EngineInfo {
+        let batching = match self.engine.batch_limit() {
+            Some(reason) => Batching::Fixed {
+                reason: reason.to_string(),
+            },
+            None if self.engine.max_batch() > 1 => Batching::Batches {
+                how: "optimisation profile min 1 / opt = max = max_batch, setInputShape per batch, one CUDA graph per batch size".into(),
+            },
+            None => Batching::Fixed {
+                reason: "model.max_batch is 1".into(),
+            },
+        };
+        EngineInfo {
+            backend: "tensorrt",
+            library: "TensorRT through redline's shim".into(),
+            max_batch: self.engine.max_batch(),
+            batching,
+            details: vec![format!("launch: {:?}", self.engine.launch_mode())],
+        }
+    }
+
     fn run(
         &mut self,
-        _seq: u64,
+        frames: &[u64],
         input: &InputTensor,
         outputs: &mut OutputBuffers,
     ) -> Result<(), FrameError> {
-        let host = input.as_f32().ok_or(FrameError::Engine)?;
-        self.engine.upload_input_f32(host)?;
-        self.engine.infer()?;
+        let rows = batch_size(frames, self.engine.max_batch(), input, outputs)?;
+        input
+            .with_storage(|host| self.engine.upload_input(host, rows))
+            .ok_or(FrameError::Engine)??;
+        self.engine.infer_rows(rows)?;
         for (i, spec) in self.contract.outputs.iter().enumerate() {
-            let out = self.engine.output(&spec.name)?;
-            let dst = outputs.get_mut(i);
-            if dst.len() != out.len() {
+            let out = self.engine.output_rows(&spec.name, rows)?;
+            let dst = outputs.rows_mut(i, rows);
+            if dst.len() != out.len() || dst.is_empty() {
                 return Err(FrameError::Engine);
             }
             dst.copy_from_slice(out);

@@ -1,6 +1,6 @@
 //! The TensorRT engine cache: a serialized engine is only valid for the exact ONNX file,
-//! TensorRT version, GPU model + compute capability, precision and input shape it was built
-//! for. The key is hashed into the file name; a JSON sidecar holds the key and the engine's
+//! TensorRT version, GPU model + compute capability, precision, input shape and batch range it
+//! was built for. The key is hashed into the file name; a JSON sidecar holds the key and the engine's
 //! own SHA-256 so a truncated, foreign or outdated file is detected instead of deserialized.
 //! Files are written atomically (temp file in the same directory, fsync, rename).
 
@@ -21,8 +21,16 @@ pub struct EngineCacheKey {
     pub gpu_name: String,
     pub compute_capability: (i32, i32),
     pub precision: String,
-    /// Input tensor shape, e.g. `[1, 3, 640, 640]`.
+    /// Input tensor shape of one row, e.g. `[1, 3, 640, 640]`.
     pub input_shape: Vec<i64>,
+    /// The optimisation profile's batch range `[min, opt, max]` (`model.max_batch`); sidecars
+    /// written before batching existed read as `[1, 1, 1]`, which is what they were built for.
+    #[serde(default = "one_row")]
+    pub batch_range: [i64; 3],
+}
+
+fn one_row() -> [i64; 3] {
+    [1, 1, 1]
 }
 
 /// The sidecar stored next to each engine.
@@ -134,6 +142,12 @@ impl EngineCacheKey {
             out.push(format!(
                 "input shape {:?} → {:?}",
                 other.input_shape, self.input_shape
+            ));
+        }
+        if self.batch_range != other.batch_range {
+            out.push(format!(
+                "batch range (min, opt, max) {:?} → {:?}",
+                other.batch_range, self.batch_range
             ));
         }
         out

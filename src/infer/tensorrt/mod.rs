@@ -48,7 +48,14 @@ pub fn cache_key(
         compute_capability: gpu.compute_capability,
         precision: precision_name(model.precision).to_string(),
         input_shape: expected_input_shape(model),
+        batch_range: batch_range(model),
     })
+}
+
+/// The optimisation profile's batch range for `model`: min 1, opt = max = `model.max_batch`.
+pub fn batch_range(model: &ModelConfig) -> [i64; 3] {
+    let max = model.max_batch.max(1) as i64;
+    [1, max, max]
 }
 
 fn cache_for(model: &ModelConfig) -> EngineCache {
@@ -66,7 +73,18 @@ pub fn build_engine(config: &Config) -> Result<(PathBuf, bool), TrtError> {
         return Ok((path, false));
     }
     let parser = OnnxParserLibrary::load()?;
-    let plan = build_plan(&library, &parser, config)?;
+    let plan = match build_plan(&library, &parser, config, config.model.max_batch) {
+        Ok(plan) => plan,
+        // A model whose graph pins the batch builds for one row; loading then says so.
+        Err(e) if config.model.max_batch > 1 => {
+            tracing::warn!(
+                max_batch = config.model.max_batch,
+                "the model does not build with a batch range ({e}); building for one row"
+            );
+            build_plan(&library, &parser, config, 1)?
+        }
+        Err(e) => return Err(e),
+    };
     let path = cache.store(&key, &plan).map_err(|e| TrtError::Cache {
         path: cache.engine_path(&key),
         message: format!("cannot write: {e}"),
@@ -79,6 +97,7 @@ fn build_plan(
     library: &TrtLibrary,
     parser: &OnnxParserLibrary,
     config: &Config,
+    max_batch: usize,
 ) -> Result<Vec<u8>, TrtError> {
     #[cfg(not(redline_trt_shim))]
     {
@@ -96,13 +115,19 @@ fn build_plan(
         let mut err = [0 as c_char; 512];
         let mut blob: *const c_void = std::ptr::null();
         let mut size = 0usize;
-        // SAFETY: the factory addresses come from the loaded libraries; out-params are valid.
+        let row = expected_input_shape(&config.model);
+        let max_batch = i32::try_from(max_batch.max(1)).unwrap_or(1);
+        // SAFETY: the factory addresses come from the loaded libraries; out-params are valid;
+        // `row` outlives the call and holds `row.len()` dims.
         let handle = unsafe {
             shim::redline_trt_build_from_onnx(
                 library.create_builder,
                 parser.create_parser,
                 path.as_ptr(),
                 i32::from(config.model.precision == Precision::Fp16),
+                max_batch,
+                row.as_ptr(),
+                row.len() as i32,
                 &mut blob,
                 &mut size,
                 err.as_mut_ptr(),

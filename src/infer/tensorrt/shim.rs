@@ -38,6 +38,13 @@ extern "C" {
         dims: *mut i64,
         cap: i32,
     ) -> i32;
+    pub fn redline_trt_profile_shape(
+        engine: *mut c_void,
+        name: *const c_char,
+        which: i32,
+        dims: *mut i64,
+        cap: i32,
+    ) -> i32;
     pub fn redline_trt_set_input_shape(
         engine: *mut c_void,
         name: *const c_char,
@@ -55,6 +62,9 @@ extern "C" {
         create_parser_fn: *mut c_void,
         onnx_path: *const c_char,
         fp16: i32,
+        max_batch: i32,
+        row_dims: *const i64,
+        row_rank: i32,
         out_blob: *mut *const c_void,
         out_size: *mut usize,
         err: *mut c_char,
