@@ -7,6 +7,7 @@
 pub mod alloc;
 pub mod decoding;
 pub mod findings;
+pub mod mcap_variants;
 pub mod photos;
 pub mod settle;
 
