@@ -12,9 +12,13 @@ use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{DynamicImage, ImageFormat, RgbImage};
-use redline::bag::{BagWriter, Durability, RosType};
+use redline::bag::{BagWriter, Durability};
 use redline::frame::Stamp;
 use redline::msgs::{write_compressed_image, write_image};
+
+// The same MCAP variants the reader's tests read (an independent writer: the mcap crate).
+#[path = "../tests/common/mcap_variants.rs"]
+mod mcap_variants;
 
 /// Seeds larger than this are left out (they slow every run of the target).
 const MAX_SEED: u64 = 256 * 1024;
@@ -174,53 +178,17 @@ fn cdr(seeds: &Seeds) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Three small frames (two JPEG, one raw) on two topics.
-fn frames() -> Vec<(&'static str, RosType, Vec<u8>)> {
-    let stamp = Stamp::new(1_700_000_000, 0);
-    let images = small_images();
-    let mut out = Vec::new();
-    for (i, (name, bytes)) in images.iter().take(2).enumerate() {
-        let mut buf = Vec::new();
-        let format = if name.ends_with("jpg") { "jpeg" } else { "png" };
-        write_compressed_image(
-            &mut buf,
-            stamp.offset_nanos(i as i64 * 100_000_000),
-            "cam",
-            format,
-            bytes,
-        );
-        out.push((
-            "/camera/front/image_raw/compressed",
-            RosType::CompressedImage,
-            buf,
-        ));
-    }
-    let mut buf = Vec::new();
-    write_image(
-        &mut buf,
-        stamp,
-        "cam",
-        2,
-        4,
-        "mono8",
-        4,
-        &[1, 2, 3, 4, 5, 6, 7, 8],
-    );
-    out.push(("/camera/left/image_raw", RosType::Image, buf));
-    out
-}
-
 fn mcap(seeds: &Seeds) -> Result<(), Box<dyn std::error::Error>> {
     // redline's own writer: zstd chunks, a summary, a metadata.yaml (dropped here).
     let dir = tempdir()?;
     let mut writer = BagWriter::create_file(&dir, "own.mcap")?;
     let mut topics = Vec::new();
-    for (topic, ty, _) in frames() {
+    for (topic, ty, _) in mcap_variants::frames() {
         if !topics.iter().any(|(t, _)| *t == topic) {
             topics.push((topic, writer.add_topic(topic, ty, Durability::Volatile)?));
         }
     }
-    for (i, (topic, _, bytes)) in frames().into_iter().enumerate() {
+    for (i, (topic, _, bytes)) in mcap_variants::frames().into_iter().enumerate() {
         let id = topics
             .iter()
             .find(|(t, _)| *t == topic)
@@ -240,65 +208,9 @@ fn mcap(seeds: &Seeds) -> Result<(), Box<dyn std::error::Error>> {
     )?;
     let _ = std::fs::remove_dir_all(&dir);
     // The mcap crate's writer in every combination the reader must take.
-    for (compression, cname) in [
-        (None, "plain"),
-        (Some(mcap::Compression::Zstd), "zstd"),
-        (Some(mcap::Compression::Lz4), "lz4"),
-    ] {
-        for chunked in [true, false] {
-            for summary in [true, false] {
-                let mut out = Cursor::new(Vec::new());
-                {
-                    let mut w = mcap::WriteOptions::new()
-                        .profile("ros2")
-                        .compression(compression)
-                        .use_chunks(chunked)
-                        .chunk_size(Some(600))
-                        .emit_summary_records(summary)
-                        .emit_summary_offsets(summary)
-                        .emit_statistics(summary)
-                        .emit_chunk_indexes(summary)
-                        .create(&mut out)?;
-                    let mut channels = Vec::new();
-                    for (topic, ty, _) in frames() {
-                        if channels.iter().any(|(t, _)| *t == topic) {
-                            continue;
-                        }
-                        let schema =
-                            w.add_schema(ty.name(), "ros2msg", ty.definition().as_bytes())?;
-                        let id = w.add_channel(schema, topic, "cdr", &Default::default())?;
-                        channels.push((topic, id));
-                    }
-                    for (i, (topic, _, bytes)) in frames().into_iter().enumerate() {
-                        let id = channels
-                            .iter()
-                            .find(|(t, _)| *t == topic)
-                            .map(|(_, id)| *id)
-                            .ok_or("channel")?;
-                        let t = 1_700_000_000_000_000_000 + i as u64 * 100_000_000;
-                        w.write_to_known_channel(
-                            &mcap::records::MessageHeader {
-                                channel_id: id,
-                                sequence: i as u32,
-                                log_time: t,
-                                publish_time: t,
-                            },
-                            &bytes,
-                        )?;
-                    }
-                    w.finish()?;
-                }
-                if !chunked && compression.is_some() {
-                    continue; // the same file as plain
-                }
-                let name = format!(
-                    "{cname}_{}_{}.mcap",
-                    if chunked { "chunked" } else { "unchunked" },
-                    if summary { "summary" } else { "nosummary" }
-                );
-                seeds.put("mcap_read", &name, out.get_ref())?;
-            }
-        }
+    for variant in mcap_variants::VARIANTS {
+        let bytes = mcap_variants::write(&mcap_variants::frames(), variant)?;
+        seeds.put("mcap_read", &format!("{}.mcap", variant.name()), &bytes)?;
     }
     Ok(())
 }
@@ -327,7 +239,7 @@ fn sqlite(seeds: &Seeds) -> Result<(), Box<dyn std::error::Error>> {
              CREATE INDEX timestamp_idx ON messages (timestamp ASC);",
         )?;
         let mut ids = Vec::new();
-        for (topic, ty, _) in frames() {
+        for (topic, ty, _) in mcap_variants::frames() {
             if ids.iter().any(|(t, _)| *t == topic) {
                 continue;
             }
@@ -337,7 +249,7 @@ fn sqlite(seeds: &Seeds) -> Result<(), Box<dyn std::error::Error>> {
             )?;
             ids.push((topic, db.last_insert_rowid()));
         }
-        for (i, (topic, _, bytes)) in frames().into_iter().enumerate() {
+        for (i, (topic, _, bytes)) in mcap_variants::frames().into_iter().enumerate() {
             let id = ids
                 .iter()
                 .find(|(t, _)| *t == topic)

@@ -21,7 +21,7 @@ if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
 fi
 cargo run --quiet --example fuzz_seeds -- fuzz/seeds "$shared"
 cd fuzz
-cargo +nightly fuzz build
+cargo +nightly fuzz build --dev
 targets=${FUZZ_TARGETS:-$(cargo +nightly fuzz list)}
 mkdir -p logs
 summary=logs/summary.txt
@@ -30,7 +30,7 @@ status=0
 for t in $targets; do
     mkdir -p "corpus/$t" "seeds/$t"
     echo "== $t: ${seconds}s"
-    if cargo +nightly fuzz run "$t" "corpus/$t" "seeds/$t" -- \
+    if cargo +nightly fuzz run --dev "$t" "corpus/$t" "seeds/$t" -- \
         -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
         >"logs/$t.log" 2>&1; then
         result=ok

@@ -10,6 +10,7 @@ pub mod decoding;
 pub mod findings;
 pub mod golden;
 pub mod onnxruntime;
+pub mod mcap_variants;
 pub mod photos;
 pub mod settle;
 
