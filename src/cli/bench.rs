@@ -28,17 +28,22 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Engine runs of a model on a backend, thread count and batch size.
+    Infer(super::bench_infer::InferArgs),
 }
 
 /// Run the benchmark.
 pub fn run(what: BenchCommand) -> anyhow::Result<()> {
-    let BenchCommand::Preprocess {
-        width,
-        height,
-        encoding,
-        iters,
-        json,
-    } = what;
+    let (width, height, encoding, iters, json) = match what {
+        BenchCommand::Infer(args) => return super::bench_infer::run(args),
+        BenchCommand::Preprocess {
+            width,
+            height,
+            encoding,
+            iters,
+            json,
+        } => (width, height, encoding, iters, json),
+    };
     let enc =
         PixelEncoding::parse(&encoding).ok_or_else(|| anyhow!("unknown encoding {encoding:?}"))?;
     let step = width as usize * enc.bytes_per_pixel();

@@ -1,6 +1,7 @@
 //! Subcommand definitions (clap derive) and dispatch. `anyhow` lives only at this edge.
 
 mod bench;
+mod bench_infer;
 mod check;
 mod detect;
 mod engine;

@@ -13,7 +13,7 @@ use tract_onnx::tract_hir::infer::Factoid;
 
 use super::buffers::{InputTensor, OutputBuffers};
 use super::contract::{self, InputFact, ModelContract};
-use super::error::{file_name, ModelError};
+use super::error::{file_name, read_model, ModelError};
 use super::{batch_size, Backend, Batching, Engine, EngineInfo};
 use crate::config::ModelConfig;
 use crate::error::FrameError;
@@ -64,16 +64,7 @@ impl TractEngine {
     /// Load and validate `config.path`. Never panics: a panic inside tract is an error.
     pub fn load(config: &ModelConfig) -> Result<Self, ModelError> {
         let model = file_name(&config.path);
-        if !config.path.is_file() {
-            return Err(ModelError::NotFound {
-                model,
-                path: config.path.display().to_string(),
-            });
-        }
-        let bytes = std::fs::read(&config.path).map_err(|source| ModelError::Unreadable {
-            model: model.clone(),
-            source,
-        })?;
+        let bytes = read_model(&config.path)?;
         match catch_unwind(AssertUnwindSafe(|| Self::from_bytes(config, &bytes))) {
             Ok(result) => result,
             Err(_) => Err(ModelError::NotOnnx {
