@@ -125,17 +125,17 @@ fn bench_pipeline(c: &mut Criterion) {
         Arc::clone(&clock),
         Arc::clone(&published),
     );
-    let stages = StageSet {
-        ingest: StampOnly,
-        preprocess: FnStage(waiting(&hops[0], &clock)),
-        infer: FnStage(waiting(&hops[1], &clock)),
-        decode: FnStage(waiting(&hops[2], &clock)),
-        publish: FnStage(move |_x: u64, meta: &FrameMeta| {
+    let stages = StageSet::single(
+        StampOnly,
+        FnStage(waiting(&hops[0], &clock)),
+        FnStage(waiting(&hops[1], &clock)),
+        FnStage(waiting(&hops[2], &clock)),
+        FnStage(move |_x: u64, meta: &FrameMeta| {
             record(&sink_hist, sink_clock.now().nanos_since(meta.handoff));
             sink_count.fetch_add(1, Ordering::SeqCst);
             Ok(())
         }),
-    };
+    );
     let pipeline = Pipeline::start(&settings(), clock.clone(), stages).expect("start");
     let e2e = Arc::clone(&end_to_end);
     c.bench_function("pipeline/five_stage_round_trip", |b| {

@@ -75,6 +75,9 @@ pub enum BadInputKind {
     DataTooShort,
     /// A compressed image (JPEG/PNG) could not be decoded.
     CorruptCompressed,
+    /// A compressed image's data ends before the image its header declares is covered (cut
+    /// off, or a header claiming more than the data holds).
+    TruncatedCompressed,
     /// The compressed image decodes to more pixels than the frame pool holds.
     DecodedTooLarge,
     /// The model produced NaN or infinite values where boxes or scores were expected.
@@ -91,6 +94,7 @@ impl BadInputKind {
             BadInputKind::StepTooSmall => "step_too_small",
             BadInputKind::DataTooShort => "data_too_short",
             BadInputKind::CorruptCompressed => "corrupt_compressed",
+            BadInputKind::TruncatedCompressed => "truncated_compressed",
             BadInputKind::DecodedTooLarge => "decoded_too_large",
             BadInputKind::NonFiniteOutput => "non_finite_output",
         }

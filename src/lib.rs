@@ -26,7 +26,9 @@
 //!   (MCAP, sqlite3) and writes MCAP; [`replay`] drives the real pipeline from a bag on live
 //!   deadlines and [`report`] writes JSON/HTML reports. `ros` (feature `ros2`) is the node.
 
+pub mod atomic_file;
 pub mod bag;
+pub mod bench;
 pub mod config;
 pub mod deadline;
 pub mod detect;

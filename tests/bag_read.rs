@@ -188,6 +188,10 @@ fn garbage_files_are_errors_not_panics() {
     let err = Bag::open(&db3).unwrap_err();
     assert!(err.to_string().contains("y.db3"), "{err}");
     let err = Bag::open(tmp.path().join("nothing-here").as_path()).unwrap_err();
+    assert!(matches!(err, BagError::NotFound { .. }), "{err}");
+    let not_a_bag = tmp.path().join("notes.txt");
+    std::fs::write(&not_a_bag, "hello").unwrap();
+    let err = Bag::open(&not_a_bag).unwrap_err();
     assert!(matches!(err, BagError::NotABag { .. }), "{err}");
     let empty = tmp.path().join("empty");
     std::fs::create_dir(&empty).unwrap();

@@ -1,6 +1,7 @@
 //! Property tests of the safety monitor state machine on a manual time line (no sleeps): for
 //! random sequences of arrivals, outcomes and watchdog ticks, every decision agrees with an
-//! independent shadow model of the thresholds, hysteresis and watchdogs.
+//! independent shadow model of the thresholds, hysteresis (with burst forgiveness), watchdogs
+//! (armed after a set-up delay) and the end of the input.
 
 use std::collections::VecDeque;
 
@@ -20,6 +21,8 @@ enum Event {
     Neutral,
     /// Time passes (ms) and the watchdog ticks.
     Wait(u64),
+    /// The input ends (the shadow then expects no sensor silence).
+    End,
 }
 
 fn event() -> impl Strategy<Value = Event> {
@@ -28,6 +31,7 @@ fn event() -> impl Strategy<Value = Event> {
         4 => (0usize..5).prop_map(|i| Event::Miss(Stage::ALL[i])),
         1 => Just(Event::Neutral),
         1 => (1u64..700).prop_map(Event::Wait),
+        1 => Just(Event::End),
     ]
 }
 
@@ -57,27 +61,92 @@ fn config() -> impl Strategy<Value = MonitorConfig> {
 
 /// What the model tracks independently of the monitor.
 struct Shadow {
+    /// The last `window_frames` counted frames (`true` = miss), oldest first.
     window: VecDeque<bool>,
+    /// The oldest `forgiven` misses in the window no longer count for the level.
+    forgiven: usize,
     consecutive_misses: u32,
     on_time_run: u32,
     last_arrival: u64,
-    last_publish: u64,
+    /// Output silence counts from here (`None` before the first frame).
+    last_publish: Option<u64>,
+    /// Frames that arrived without an outcome yet.
+    owed: u64,
+    ended: bool,
 }
 
-fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
+impl Shadow {
+    fn misses(&self) -> usize {
+        self.window.iter().filter(|m| **m).count()
+    }
+
+    /// Miss ratio over the window, all misses (what the monitor reports).
+    fn ratio(&self, cfg: &MonitorConfig) -> f64 {
+        self.misses() as f64 / cfg.window_frames as f64
+    }
+
+    /// Miss ratio of the misses not forgiven (what holds the level).
+    fn held_ratio(&self, cfg: &MonitorConfig) -> f64 {
+        (self.misses() - self.forgiven) as f64 / cfg.window_frames as f64
+    }
+
+    /// Frames from the oldest to the newest miss not forgiven.
+    fn span(&self) -> usize {
+        let unforgiven: Vec<usize> = self
+            .window
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| **m)
+            .map(|(i, _)| i)
+            .skip(self.forgiven)
+            .collect();
+        match (unforgiven.first(), unforgiven.last()) {
+            (Some(a), Some(b)) => b - a + 1,
+            _ => 0,
+        }
+    }
+
+    fn push(&mut self, miss: bool, cfg: &MonitorConfig) {
+        self.window.push_back(miss);
+        if self.window.len() > cfg.window_frames as usize
+            && self.window.pop_front() == Some(true)
+            && self.forgiven > 0
+        {
+            self.forgiven -= 1;
+        }
+    }
+
+    /// The level the held ratio demands.
+    fn ratio_level(&self, cfg: &MonitorConfig) -> Level {
+        let r = self.held_ratio(cfg);
+        if r >= cfg.error_miss_ratio {
+            Level::Error
+        } else if r >= cfg.warn_miss_ratio {
+            Level::Warn
+        } else {
+            Level::Ok
+        }
+    }
+}
+
+fn check(cfg: &MonitorConfig, setup_ms: u64, events: &[Event]) -> Result<(), TestCaseError> {
     const MS: u64 = 1_000_000;
-    let mut now = 0u64;
-    let mut m = SafetyMonitor::new(cfg, MonoTime::from_nanos(0));
+    let mut m = SafetyMonitor::new(cfg);
+    // Set-up before the pipeline is ready: the watchdogs say nothing, however long it takes.
+    prop_assert_eq!(m.tick(MonoTime::from_nanos(setup_ms * MS)), None);
+    let mut now = setup_ms * MS;
+    m.arm(MonoTime::from_nanos(now));
     let mut shadow = Shadow {
         window: VecDeque::new(),
+        forgiven: 0,
         consecutive_misses: 0,
         on_time_run: 0,
-        last_arrival: 0,
-        last_publish: 0,
+        last_arrival: now,
+        last_publish: None,
+        owed: 0,
+        ended: false,
     };
     let mut level = Level::Ok;
-    let ratio =
-        |s: &Shadow| s.window.iter().filter(|m| **m).count() as f64 / cfg.window_frames as f64;
 
     for ev in events {
         let mut decisions: Vec<Option<Transition>> = Vec::new();
@@ -85,6 +154,11 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
             Event::Wait(ms) => {
                 now += ms * MS;
                 decisions.push(m.tick(MonoTime::from_nanos(now)));
+            }
+            Event::End => {
+                m.end_of_input(MonoTime::from_nanos(now));
+                shadow.ended = true;
+                prop_assert!(m.alarm().input_ended);
             }
             frame => {
                 now += MS;
@@ -96,9 +170,11 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
                     prop_assert_eq!(tr.cause, Cause::SensorResumed);
                     prop_assert!(tr.to >= Level::Warn && tr.to < Level::Stale);
                     shadow.on_time_run = 0;
-                    shadow.last_publish = now;
+                    shadow.last_publish = Some(now);
                 }
                 shadow.last_arrival = now;
+                shadow.last_publish.get_or_insert(now);
+                shadow.owed += 1;
                 decisions.push(d);
                 let outcome = match frame {
                     Event::OnTime => Outcome::OnTime { latency_ns: MS },
@@ -115,22 +191,20 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
                 };
                 let before = m.level();
                 let d = m.on_outcome(t, outcome);
+                shadow.owed -= 1;
                 match frame {
                     Event::OnTime => {
                         shadow.consecutive_misses = 0;
                         shadow.on_time_run += 1;
-                        shadow.last_publish = now;
-                        shadow.window.push_back(false);
+                        shadow.last_publish = Some(now);
+                        shadow.push(false, cfg);
                     }
                     Event::Miss(_) => {
                         shadow.consecutive_misses += 1;
                         shadow.on_time_run = 0;
-                        shadow.window.push_back(true);
+                        shadow.push(true, cfg);
                     }
                     _ => prop_assert!(d.is_none(), "neutral drops never change the level"),
-                }
-                if shadow.window.len() > cfg.window_frames as usize {
-                    shadow.window.pop_front();
                 }
                 if let Some(tr) = d {
                     match tr.cause {
@@ -142,6 +216,16 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
                                 shadow.on_time_run
                             );
                             prop_assert_eq!(tr.to, before.step_down(), "one level at a time");
+                            if shadow.ratio_level(cfg) > tr.to {
+                                // Past what the ratio demands: only by outlasting the burst.
+                                prop_assert!(
+                                    shadow.on_time_run as usize >= shadow.span(),
+                                    "stepped below the ratio after {} on-time frames, span {}",
+                                    shadow.on_time_run,
+                                    shadow.span()
+                                );
+                                shadow.forgiven = shadow.misses();
+                            }
                             shadow.on_time_run = 0;
                         }
                         Cause::ConsecutiveMisses | Cause::MissRatio => {
@@ -172,7 +256,7 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
 
         // Invariants the thresholds demand.
         if level != Level::Stale {
-            let r = ratio(&shadow);
+            let r = shadow.held_ratio(cfg);
             if shadow.consecutive_misses >= cfg.error_consecutive_misses
                 || r >= cfg.error_miss_ratio
             {
@@ -186,15 +270,34 @@ fn check(cfg: &MonitorConfig, events: &[Event]) -> Result<(), TestCaseError> {
                 prop_assert!(level >= Level::Warn, "counts demand WARN, level {level:?}");
             }
             prop_assert_eq!(m.consecutive_misses(), shadow.consecutive_misses);
-            prop_assert!((m.miss_ratio() - r).abs() < 1e-9);
+            prop_assert!((m.miss_ratio() - shadow.ratio(cfg)).abs() < 1e-9);
+            // Recovery progress: the run so far, toward N (or the burst's span while the
+            // ratio holds the level).
+            if level > Level::Ok {
+                let r = m.recovery().expect("recovery progress while WARN/ERROR");
+                prop_assert_eq!(r.on_time, shadow.on_time_run);
+                prop_assert_eq!(r.to, level.step_down());
+                let needed = if shadow.ratio_level(cfg) > r.to {
+                    (cfg.recover_after_on_time as usize).max(shadow.span())
+                } else {
+                    cfg.recover_after_on_time as usize
+                };
+                prop_assert_eq!(r.needed as usize, needed);
+            } else {
+                prop_assert_eq!(m.recovery(), None);
+            }
+            prop_assert_eq!(m.alarm().recovery, m.recovery());
         }
         if let Event::Wait(_) = ev {
             let silent_ns = now - shadow.last_arrival;
-            if silent_ns >= 500 * MS {
+            if silent_ns >= 500 * MS && !shadow.ended {
                 prop_assert_eq!(level, Level::Stale, "sensor silence must be STALE");
-            } else {
-                prop_assert!(level != Level::Stale);
-                if now - shadow.last_publish >= 800 * MS {
+            } else if !shadow.ended || level != Level::Stale {
+                if shadow.ended {
+                    prop_assert!(level != Level::Stale, "the end of input is not silence");
+                }
+                let owed = !shadow.ended || shadow.owed > 0;
+                if owed && shadow.last_publish.is_some_and(|p| now - p >= 800 * MS) {
                     prop_assert!(level >= Level::Error, "output silence must be ERROR");
                 }
             }
@@ -209,9 +312,10 @@ proptest! {
     #[test]
     fn monitor_agrees_with_the_shadow_model(
         cfg in config(),
+        setup_ms in 0u64..2_000,
         events in proptest::collection::vec(event(), 1..300),
     ) {
-        check(&cfg, &events)?;
+        check(&cfg, setup_ms, &events)?;
     }
 }
 
@@ -237,7 +341,8 @@ fn every_cause_is_reachable() {
         stage: Stage::Infer,
     };
     let ok = Outcome::OnTime { latency_ns: 1 };
-    let mut m = SafetyMonitor::new(&cfg, ms(0));
+    let mut m = SafetyMonitor::new(&cfg);
+    m.arm(ms(0));
     let mut causes = Vec::new();
     let mut push = |t: Option<Transition>| causes.extend(t.map(|t| (t.cause, t.to)));
     push(m.on_outcome(ms(1), miss));

@@ -87,9 +87,9 @@ fn run(sc: &Scenario) {
     let engine_error_every = sc.engine_error_every;
     let published = Counter::default();
     let published_in_sink = published.clone();
-    let stages = StageSet {
+    let stages = StageSet::single(
         ingest,
-        preprocess: FnStage(move |f: Lease<Vec<u8>>, _: &FrameMeta| {
+        FnStage(move |f: Lease<Vec<u8>>, _: &FrameMeta| {
             let id = frame_id(&f);
             spin_for(delay(1, id ^ seed, d[1]));
             let mut t = tensors
@@ -98,7 +98,7 @@ fn run(sc: &Scenario) {
             t[0] = id as f32;
             Ok((id, t))
         }),
-        infer: FnStage(move |(id, t): (u64, Lease<Vec<f32>>), _: &FrameMeta| {
+        FnStage(move |(id, t): (u64, Lease<Vec<f32>>), _: &FrameMeta| {
             spin_for(delay(2, id ^ seed, d[2]));
             if id % engine_error_every == 0 {
                 return Err(FrameError::Engine);
@@ -106,15 +106,15 @@ fn run(sc: &Scenario) {
             drop(t);
             Ok(id)
         }),
-        decode: FnStage(move |id: u64, _: &FrameMeta| {
+        FnStage(move |id: u64, _: &FrameMeta| {
             spin_for(delay(3, id ^ seed, d[3]));
             Ok(id)
         }),
-        publish: FnStage(move |_id: u64, _: &FrameMeta| {
+        FnStage(move |_id: u64, _: &FrameMeta| {
             published_in_sink.add();
             Ok(())
         }),
-    };
+    );
     let mut settings = settings(sc.budget_ms);
     settings.deadline.predictive = sc.predictive;
     settings.pipeline.channel_capacity = sc.channel_capacity;

@@ -15,20 +15,19 @@ use support::*;
 #[test]
 fn every_outcome_is_reported_once_and_matches_the_accounting() {
     let clock = Arc::new(SystemClock::new());
-    let stages = StageSet {
-        ingest: TestIngest::new(4),
-        preprocess: FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame_id(&frame))),
-        // Every third frame fails in the engine.
-        infer: FnStage(|id: u64, _: &FrameMeta| {
+    let stages = StageSet::single(
+        TestIngest::new(4),
+        FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame_id(&frame))),
+        FnStage(|id: u64, _: &FrameMeta| {
             if id % 3 == 0 {
                 Err(FrameError::Engine)
             } else {
                 Ok(id)
             }
         }),
-        decode: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        publish: FnStage(|_id: u64, _: &FrameMeta| Ok(())),
-    };
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(|_id: u64, _: &FrameMeta| Ok(())),
+    );
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
     let events = pipeline.frame_events();
     const N: u64 = 60;

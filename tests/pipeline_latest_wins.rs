@@ -27,22 +27,22 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
     let gate_in_stage = Arc::clone(&gate);
     let entered = Arc::new(AtomicBool::new(false));
     let entered_in_stage = Arc::clone(&entered);
-    let stages = StageSet {
+    let stages = StageSet::single(
         ingest,
-        preprocess: FnStage(move |frame: Lease<Vec<u8>>, _: &FrameMeta| {
+        FnStage(move |frame: Lease<Vec<u8>>, _: &FrameMeta| {
             entered_in_stage.store(true, Ordering::SeqCst);
             while !gate_in_stage.load(Ordering::SeqCst) {
                 std::thread::sleep(Duration::from_micros(200));
             }
             Ok(frame_id(&frame))
         }),
-        infer: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        decode: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        publish: FnStage(move |id: u64, _: &FrameMeta| {
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(move |id: u64, _: &FrameMeta| {
             seen_in_sink.lock().unwrap().push(id);
             Ok(())
         }),
-    };
+    );
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
     const N: u64 = 40;
     pipeline.submit(message_now(&*clock, 0));
@@ -88,16 +88,16 @@ fn pool_exhaustion_is_a_counted_drop_not_a_block() {
     // Two frame buffers; downstream holds them long enough that ingest runs dry.
     let ingest = TestIngest::new(2);
     let frames = ingest.frames.clone();
-    let stages = StageSet {
+    let stages = StageSet::single(
         ingest,
-        preprocess: FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame)),
-        infer: FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| {
+        FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame)),
+        FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| {
             std::thread::sleep(Duration::from_millis(5));
             Ok(frame)
         }),
-        decode: FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame)),
-        publish: FnStage(|_frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(())),
-    };
+        FnStage(|frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame)),
+        FnStage(|_frame: Lease<Vec<u8>>, _: &FrameMeta| Ok(())),
+    );
     let mut s = settings(10_000.0);
     s.pipeline.channel_capacity = 4;
     let pipeline = Pipeline::start(&s, clock.clone(), stages).unwrap();

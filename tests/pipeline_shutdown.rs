@@ -9,7 +9,7 @@ mod support;
 
 use redline::deadline::SystemClock;
 use redline::frame::Lease;
-use redline::pipeline::{FnStage, FrameMeta, Pipeline, StageSet, Submitted};
+use redline::pipeline::{CameraId, FnStage, FrameMeta, Pipeline, StageSet, Submitted};
 use support::*;
 
 #[test]
@@ -17,26 +17,26 @@ fn shutdown_racing_with_submitters_loses_nothing() {
     let clock = Arc::new(SystemClock::new());
     let ingest = TestIngest::new(3);
     let frames = ingest.frames.clone();
-    let stages = StageSet {
+    let stages = StageSet::single(
         ingest,
-        preprocess: FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| {
+        FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| {
             spin_for(20);
             Ok(frame_id(&f))
         }),
-        infer: FnStage(|id: u64, _: &FrameMeta| {
+        FnStage(|id: u64, _: &FrameMeta| {
             spin_for(30);
             Ok(id)
         }),
-        decode: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        publish: FnStage(|_id: u64, _: &FrameMeta| Ok(())),
-    };
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(|_id: u64, _: &FrameMeta| Ok(())),
+    );
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
     let accepted = Arc::new(AtomicU64::new(0));
     let refused = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let feeders: Vec<_> = (0..3)
         .map(|t| {
-            let submitter = pipeline.submitter();
+            let submitter = pipeline.submitter(CameraId(0));
             let (accepted, refused, stop, clock) = (
                 Arc::clone(&accepted),
                 Arc::clone(&refused),
@@ -91,15 +91,15 @@ fn dropping_a_pipeline_without_shutdown_stops_its_threads() {
     let clock = Arc::new(SystemClock::new());
     let ingest = TestIngest::new(2);
     let frames = ingest.frames.clone();
-    let stages = StageSet {
+    let stages = StageSet::single(
         ingest,
-        preprocess: FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame_id(&f))),
-        infer: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        decode: FnStage(|id: u64, _: &FrameMeta| Ok(id)),
-        publish: FnStage(|_id: u64, _: &FrameMeta| Ok(())),
-    };
+        FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| Ok(frame_id(&f))),
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(|id: u64, _: &FrameMeta| Ok(id)),
+        FnStage(|_id: u64, _: &FrameMeta| Ok(())),
+    );
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
-    let submitter = pipeline.submitter();
+    let submitter = pipeline.submitter(CameraId(0));
     submitter.submit(message_now(&*clock, 1));
     drop(pipeline);
     assert!(matches!(

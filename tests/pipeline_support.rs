@@ -6,11 +6,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use redline::config::{DeadlineConfig, MonitorConfig, PipelineConfig, StageThreadConfig};
+use redline::config::{
+    BatchingConfig, DeadlineConfig, MonitorConfig, PipelineConfig, StageThreadConfig,
+};
 use redline::deadline::Clock;
 use redline::error::{BadInputKind, FrameError, Stage};
 use redline::frame::{Lease, Pool, Stamp};
-use redline::pipeline::{FrameHeader, FrameMeta, IngestStage, PipelineSettings};
+use redline::pipeline::{CameraSettings, FrameHeader, FrameMeta, IngestStage, PipelineSettings};
 
 pub fn settings(budget_ms: f64) -> PipelineSettings {
     PipelineSettings {
@@ -39,7 +41,10 @@ pub fn settings(budget_ms: f64) -> PipelineSettings {
             channel_capacity: 2,
             stages: [StageThreadConfig::default(); Stage::COUNT],
             lock_memory: false,
+            memory_budget_mb: 1024,
         },
+        cameras: vec![CameraSettings::named("test", budget_ms)],
+        batching: BatchingConfig::default(),
     }
 }
 

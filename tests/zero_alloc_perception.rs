@@ -156,27 +156,29 @@ fn real_stages_allocate_nothing_per_frame() {
             common::settle::wait_until_settled(submitted, || pipeline.accounting());
         }
     };
-    run(50);
-    let before = common::alloc::total();
-    run(1000);
-    let after = common::alloc::total();
+    run(50); // warm-up
+    common::settle::idle_then(|| run(1)); // and each stage thread's blocking context
+    assert!(
+        common::alloc::threads_named("redline-") >= 5,
+        "the stage threads to be counted are not named redline-…"
+    );
+    // Counted: this thread (feeding, waiting) and the pipeline's threads (`redline-…`).
+    let ((), allocations) = common::alloc::on_this_and_named_threads("redline-", || run(1000));
     let (summary, _) = pipeline.shutdown().unwrap();
     assert_eq!(
-        summary.accounting.published, 1050,
+        summary.accounting.published, 1051,
         "{:?}",
         summary.accounting
     );
-    assert_eq!(frames.load(Ordering::SeqCst), 1050);
+    assert_eq!(frames.load(Ordering::SeqCst), 1051);
     // NMS keeps some of the five overlapping boxes on every frame.
-    let per_frame = detections.load(Ordering::SeqCst) / 1050;
+    let per_frame = detections.load(Ordering::SeqCst) / 1051;
     assert!(
         (1..=5).contains(&per_frame),
         "{per_frame} detections per frame"
     );
     assert_eq!(
-        after - before,
-        0,
-        "{} heap allocations during 1000 steady-state frames",
-        after - before
+        allocations, 0,
+        "{allocations} heap allocations during 1000 steady-state frames"
     );
 }

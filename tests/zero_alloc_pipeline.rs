@@ -25,9 +25,9 @@ fn steady_state_frames_allocate_nothing() {
     let mut out_bytes: Vec<u8> = Vec::with_capacity(4096);
     let published = Counter::default();
     let published_in_sink = published.clone();
-    let stages = StageSet {
-        ingest: TestIngest::new(4),
-        preprocess: FnStage(move |frame: Lease<Vec<u8>>, _: &FrameMeta| {
+    let stages = StageSet::single(
+        TestIngest::new(4),
+        FnStage(move |frame: Lease<Vec<u8>>, _: &FrameMeta| {
             let mut tensor = tensors
                 .try_lease()
                 .ok_or(FrameError::PoolExhausted(Stage::Preprocess))?;
@@ -36,20 +36,20 @@ fn steady_state_frames_allocate_nothing() {
             }
             Ok(tensor)
         }),
-        infer: FnStage(|tensor: Lease<Vec<f32>>, _: &FrameMeta| Ok(tensor.iter().sum::<f32>())),
-        decode: FnStage(|score: f32, _: &FrameMeta| {
+        FnStage(|tensor: Lease<Vec<f32>>, _: &FrameMeta| Ok(tensor.iter().sum::<f32>())),
+        FnStage(|score: f32, _: &FrameMeta| {
             let mut dets = [Detection::default(); 8];
             dets[0].score = score;
             Ok(dets)
         }),
-        publish: FnStage(move |dets: [Detection; 8], meta: &FrameMeta| {
+        FnStage(move |dets: [Detection; 8], meta: &FrameMeta| {
             out_bytes.clear();
             out_bytes.extend_from_slice(&meta.seq.to_le_bytes());
             out_bytes.extend_from_slice(&dets[0].score.to_le_bytes());
             published_in_sink.add();
             Ok(())
         }),
-    };
+    );
     let pipeline = Pipeline::start(&settings(10_000.0), clock.clone(), stages).unwrap();
 
     let mut submitted = 0u64;
@@ -62,24 +62,26 @@ fn steady_state_frames_allocate_nothing() {
         }
     };
     run(300); // warm-up: thread-local caches, channel wakers, tracing call sites
-    let before = common::alloc::total();
-    run(3000);
-    let after = common::alloc::total();
+    common::settle::idle_then(|| run(1)); // and each stage thread's blocking context
+    assert!(
+        common::alloc::threads_named("redline-") >= 5,
+        "the stage threads to be counted are not named redline-…"
+    );
+    // Counted: this thread (submit, waiting) and the pipeline's threads (`redline-…`).
+    let ((), allocations) = common::alloc::on_this_and_named_threads("redline-", || run(3000));
     let snapshot = pipeline.snapshot();
     let (summary, _stages) = pipeline.shutdown().unwrap();
 
     assert_eq!(
-        summary.accounting.published, 3300,
+        summary.accounting.published, 3301,
         "{:?}",
         summary.accounting
     );
-    assert_eq!(published.get(), 3300);
+    assert_eq!(published.get(), 3301);
     assert_eq!(snapshot.accounting.dropped.total(), 0);
-    assert_eq!(summary.latency.end_to_end.count(), 3300);
+    assert_eq!(summary.latency.end_to_end.count(), 3301);
     assert_eq!(
-        after - before,
-        0,
-        "{} heap allocations during 3000 steady-state frames",
-        after - before
+        allocations, 0,
+        "{allocations} heap allocations during 3000 steady-state frames"
     );
 }

@@ -2,9 +2,13 @@
 
 use std::path::PathBuf;
 
+use super::mcap_records::McapProblem;
+
 /// Why a bag (or part of it) could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum BagError {
+    #[error("{path}: no such file or directory (give a rosbag2 directory, .mcap or .db3 file)")]
+    NotFound { path: PathBuf },
     #[error("{path}: cannot open: {source}")]
     Open {
         path: PathBuf,
@@ -17,13 +21,49 @@ pub enum BagError {
     Metadata { path: PathBuf, problem: String },
     #[error("{path}: unsupported storage {storage:?} (redline reads mcap and sqlite3)")]
     UnsupportedStorage { path: PathBuf, storage: String },
-    #[error("{path}: MCAP error after message #{messages_read} (last log time {last_log_time_ns} ns): {source}")]
-    Mcap {
+    #[error("{path}: MCAP damaged after message #{messages_read} (last log time {last_log_time_ns} ns): {problem}")]
+    McapRecord {
         path: PathBuf,
         messages_read: u64,
         last_log_time_ns: u64,
-        #[source]
-        source: mcap::McapError,
+        problem: McapProblem,
+    },
+    #[error("{path}: metadata.yaml lists {file:?}, {reason}; a bag reads only regular files inside its own directory")]
+    FileOutsideBag {
+        path: PathBuf,
+        file: String,
+        reason: &'static str,
+    },
+    #[error("{path}: metadata.yaml lists {file:?} twice (a file may be listed only once, under any spelling)")]
+    DuplicateFile { path: PathBuf, file: String },
+    #[error("{path}: not a regular file")]
+    NotARegularFile { path: PathBuf },
+    #[error("{path}: {what} is {size} bytes, more than the limit of {limit} bytes (the largest image input.max_width × input.max_height allows, plus headers)")]
+    TooLarge {
+        path: PathBuf,
+        what: String,
+        size: u64,
+        limit: u64,
+    },
+    #[error("{path}: {claim_source} counts {claimed} messages on {topic:?}, but only {read} were read: messages were lost")]
+    MissingMessages {
+        path: PathBuf,
+        topic: String,
+        claim_source: &'static str,
+        claimed: u64,
+        read: u64,
+    },
+    #[error("{path}: topic {topic:?} is listed in metadata.yaml but no data file has it; their topics: {found:?}")]
+    TopicNotInData {
+        path: PathBuf,
+        topic: String,
+        found: Vec<String>,
+    },
+    #[error("{path}: message row id {row} has a negative timestamp {timestamp} ns")]
+    NegativeTimestamp {
+        path: PathBuf,
+        row: i64,
+        timestamp: i64,
     },
     #[error("{path}: sqlite3 error at {what}: {source}")]
     Sqlite {

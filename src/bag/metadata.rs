@@ -2,11 +2,12 @@
 //! topics with their types and message counts. Only what replay needs is read; everything else
 //! (QoS profiles, whose shape changed in version 9, type hashes, custom data) is ignored.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_norway::Value;
 
 use super::error::BagError;
+use super::files::BagDir;
 
 /// A topic recorded in the bag.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,24 +24,21 @@ pub struct BagMetadata {
     pub version: u64,
     /// `mcap` or `sqlite3`.
     pub storage: String,
-    /// Data files, in recording order, resolved against the bag directory.
-    pub files: Vec<PathBuf>,
+    /// Data files, in recording order, as written (relative to the bag directory; not yet
+    /// checked: see `BagDir::listed`).
+    pub files: Vec<String>,
     pub topics: Vec<TopicInfo>,
 }
 
 impl BagMetadata {
-    /// Read `dir/metadata.yaml`.
+    /// Read `dir/metadata.yaml` (a regular file inside `dir`, of bounded size).
     pub fn read(dir: &Path) -> Result<Self, BagError> {
-        let path = dir.join("metadata.yaml");
-        let text = std::fs::read_to_string(&path).map_err(|source| BagError::Open {
-            path: path.clone(),
-            source,
-        })?;
-        Self::parse(&text, dir).map_err(|problem| BagError::Metadata { path, problem })
+        let (path, text) = BagDir::new(dir)?.read_metadata()?;
+        Self::parse(&text).map_err(|problem| BagError::Metadata { path, problem })
     }
 
-    /// Parse metadata text; relative file paths resolve against `dir`.
-    pub fn parse(text: &str, dir: &Path) -> Result<Self, String> {
+    /// Parse metadata text.
+    pub fn parse(text: &str) -> Result<Self, String> {
         let doc: Value =
             serde_norway::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
         let info = doc
@@ -58,14 +56,14 @@ impl BagMetadata {
             .and_then(Value::as_str)
             .ok_or("`storage_identifier` missing")?
             .to_string();
-        let files: Vec<PathBuf> = info
+        let files: Vec<String> = info
             .get("relative_file_paths")
             .and_then(Value::as_sequence)
             .ok_or("`relative_file_paths` missing")?
             .iter()
             .map(|v| {
                 v.as_str()
-                    .map(|s| dir.join(s))
+                    .map(str::to_string)
                     .ok_or("`relative_file_paths` holds a non-string")
             })
             .collect::<Result<_, _>>()?;
@@ -112,35 +110,25 @@ mod tests {
     #[test]
     fn reads_version_5_and_9_layouts() {
         let v5 = "rosbag2_bagfile_information:\n  version: 5\n  storage_identifier: mcap\n  relative_file_paths: [a_0.mcap, a_1.mcap]\n  topics_with_message_count:\n    - topic_metadata: {name: /cam, type: sensor_msgs/msg/Image, serialization_format: cdr, offered_qos_profiles: ''}\n      message_count: 20\n";
-        let m = BagMetadata::parse(v5, Path::new("/bags/a")).unwrap();
-        assert_eq!(
-            m.files,
-            [
-                PathBuf::from("/bags/a/a_0.mcap"),
-                PathBuf::from("/bags/a/a_1.mcap")
-            ]
-        );
+        let m = BagMetadata::parse(v5).unwrap();
+        assert_eq!(m.files, ["a_0.mcap", "a_1.mcap"]);
         assert_eq!(m.topics[0].message_count, Some(20));
         let v9 = "rosbag2_bagfile_information:\n  version: 9\n  storage_identifier: sqlite3\n  relative_file_paths: [b.db3]\n  custom_data: {}\n  ros_distro: jazzy\n  topics_with_message_count:\n    - topic_metadata:\n        name: /cam\n        type: sensor_msgs/msg/CompressedImage\n        serialization_format: cdr\n        offered_qos_profiles: []\n        type_description_hash: RIHS01_00\n      message_count: 3\n";
-        let m = BagMetadata::parse(v9, Path::new("b")).unwrap();
+        let m = BagMetadata::parse(v9).unwrap();
         assert_eq!(m.storage, "sqlite3");
         assert_eq!(m.topics[0].type_name, "sensor_msgs/msg/CompressedImage");
     }
 
     #[test]
     fn bad_metadata_says_what_is_wrong() {
-        assert!(BagMetadata::parse("a: [", Path::new("."))
-            .unwrap_err()
-            .contains("YAML"));
-        assert!(BagMetadata::parse("x: 1", Path::new("."))
+        assert!(BagMetadata::parse("a: [").unwrap_err().contains("YAML"));
+        assert!(BagMetadata::parse("x: 1")
             .unwrap_err()
             .contains("rosbag2_bagfile_information"));
         let no_files = "rosbag2_bagfile_information:\n  version: 5\n  storage_identifier: mcap\n  relative_file_paths: []\n";
-        assert!(BagMetadata::parse(no_files, Path::new("."))
-            .unwrap_err()
-            .contains("empty"));
+        assert!(BagMetadata::parse(no_files).unwrap_err().contains("empty"));
         let v12 = "rosbag2_bagfile_information:\n  version: 12\n";
-        assert!(BagMetadata::parse(v12, Path::new("."))
+        assert!(BagMetadata::parse(v12)
             .unwrap_err()
             .contains("not supported"));
     }

@@ -1,16 +1,24 @@
 //! Reading messages of one topic from rosbag2 sqlite3 files (`.db3`; Humble schema v3 and
 //! Jazzy v4 alike: only the `topics` and `messages` tables are used), in timestamp order.
 //!
-//! The ordered list of row ids is read first (8 bytes per message); each message's data is
-//! then fetched on demand, so a large bag is never held in memory.
+//! Row ids are read a page at a time (keyset pagination on `(timestamp, id)`), so memory does
+//! not grow with the number of messages; each BLOB's length is checked (`length(data)`, which
+//! SQLite answers from the record header) against the message limit before it is fetched; a
+//! negative timestamp is an error, never clamped.
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::path::{Path, PathBuf};
 
 use rusqlite::{Connection, OpenFlags};
 
 use super::error::BagError;
+use super::files::regular_file;
+use super::limits::BagLimits;
 use super::metadata::TopicInfo;
 use super::BagMessage;
+
+/// Rows listed per query.
+const PAGE: usize = 256;
 
 fn sql_err(path: &Path, what: impl Into<String>) -> impl FnOnce(rusqlite::Error) -> BagError {
     let path = path.to_path_buf();
@@ -19,12 +27,7 @@ fn sql_err(path: &Path, what: impl Into<String>) -> impl FnOnce(rusqlite::Error)
 }
 
 fn open(path: &Path) -> Result<Connection, BagError> {
-    if !path.is_file() {
-        return Err(BagError::Open {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"),
-        });
-    }
+    regular_file(path)?;
     Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -43,7 +46,10 @@ pub(crate) fn topics(path: &Path) -> Result<Vec<TopicInfo>, BagError> {
             Ok(TopicInfo {
                 name: row.get(0)?,
                 type_name: row.get(1)?,
-                message_count: row.get::<_, i64>(2).ok().map(|n| n.max(0) as u64),
+                message_count: row
+                    .get::<_, i64>(2)
+                    .ok()
+                    .and_then(|n| u64::try_from(n).ok()),
             })
         })
         .map_err(sql_err(path, "reading the topics table"))?;
@@ -51,48 +57,168 @@ pub(crate) fn topics(path: &Path) -> Result<Vec<TopicInfo>, BagError> {
         .map_err(sql_err(path, "reading the topics table"))
 }
 
-/// One open file: its path, connection, and the (row id, timestamp) pairs still to read.
-type OpenFile = (PathBuf, Connection, std::vec::IntoIter<(i64, i64)>);
+/// One listed row: id, timestamp, BLOB length.
+type Row = (i64, i64, i64);
+
+/// One open file and where its listing stands.
+struct OpenFile {
+    path: PathBuf,
+    db: Connection,
+    page: std::vec::IntoIter<Row>,
+    /// The last `(timestamp, id)` listed; the next page starts after it.
+    after: Option<(i64, i64)>,
+    exhausted: bool,
+}
+
+impl OpenFile {
+    /// List the next page of the topic's rows.
+    fn next_page(&mut self, topic: &str) -> Result<(), BagError> {
+        let what = "listing messages of the topic";
+        let (ts, id) = self.after.unwrap_or((i64::MIN, i64::MIN));
+        let mut stmt = self
+            .db
+            .prepare_cached(
+                "SELECT m.id, m.timestamp, length(m.data) FROM messages m JOIN topics t ON m.topic_id = t.id \
+                 WHERE t.name = ?1 AND (m.timestamp, m.id) > (?2, ?3) ORDER BY m.timestamp, m.id LIMIT ?4",
+            )
+            .map_err(sql_err(&self.path, what))?;
+        let rows: Vec<Row> = stmt
+            .query_map(rusqlite::params![topic, ts, id, PAGE as i64], |row| {
+                Ok((
+                    row.get(0)?,
+                    row.get(1)?,
+                    row.get::<_, Option<i64>>(2)?.unwrap_or(0),
+                ))
+            })
+            .map_err(sql_err(&self.path, what))?
+            .collect::<Result<_, _>>()
+            .map_err(sql_err(&self.path, what))?;
+        self.exhausted = rows.len() < PAGE;
+        self.after = rows.last().map(|&(id, ts, _)| (ts, id)).or(self.after);
+        self.page = rows.into_iter();
+        Ok(())
+    }
+}
 
 /// Streams one topic's messages across the files of a bag.
 pub(crate) struct SqliteTopicStream {
     files: Vec<PathBuf>,
     next_file: usize,
     topic: String,
+    limits: BagLimits,
     current: Option<OpenFile>,
     failed: bool,
+    topic_seen: bool,
+    other_topics: Vec<String>,
 }
 
 impl SqliteTopicStream {
-    pub(crate) fn new(files: Vec<PathBuf>, topic: &str) -> Self {
+    pub(crate) fn new(files: Vec<PathBuf>, topic: &str, limits: BagLimits) -> Self {
         Self {
             files,
             next_file: 0,
             topic: topic.to_string(),
+            limits,
             current: None,
             failed: false,
+            topic_seen: false,
+            other_topics: Vec::new(),
         }
     }
 
     fn open_next(&mut self) -> Option<Result<(), BagError>> {
         let path = self.files.get(self.next_file)?.clone();
-        self.next_file += 1;
+        self.next_file = self.next_file.saturating_add(1);
         let result = (|| {
             let db = open(&path)?;
-            let what = "listing messages of the topic";
-            let ids: Vec<(i64, i64)> = {
+            let names: Vec<String> = {
                 let mut stmt = db
-                    .prepare("SELECT m.id, m.timestamp FROM messages m JOIN topics t ON m.topic_id = t.id WHERE t.name = ?1 ORDER BY m.timestamp, m.id")
-                    .map_err(sql_err(&path, what))?;
+                    .prepare("SELECT name FROM topics ORDER BY id LIMIT 32")
+                    .map_err(sql_err(&path, "reading the topics table"))?;
                 let rows = stmt
-                    .query_map([&self.topic], |row| Ok((row.get(0)?, row.get(1)?)))
-                    .map_err(sql_err(&path, what))?;
+                    .query_map([], |row| row.get(0))
+                    .map_err(sql_err(&path, "reading the topics table"))?;
                 rows.collect::<Result<_, _>>()
-                    .map_err(sql_err(&path, what))?
+                    .map_err(sql_err(&path, "reading the topics table"))?
             };
-            Ok((path.clone(), db, ids.into_iter()))
+            let has: bool = db
+                .query_row(
+                    "SELECT EXISTS(SELECT 1 FROM topics WHERE name = ?1)",
+                    [&self.topic],
+                    |row| row.get(0),
+                )
+                .map_err(sql_err(&path, "reading the topics table"))?;
+            self.topic_seen |= has;
+            for n in names {
+                if !self.other_topics.contains(&n) {
+                    self.other_topics.push(n);
+                }
+            }
+            let mut file = OpenFile {
+                path: path.clone(),
+                db,
+                page: Vec::new().into_iter(),
+                after: None,
+                exhausted: false,
+            };
+            file.next_page(&self.topic)?;
+            Ok(file)
         })();
         Some(result.map(|current| self.current = Some(current)))
+    }
+
+    /// The next listed row of the current file, paging as needed.
+    fn next_row(&mut self) -> Option<Result<Row, BagError>> {
+        let file = self.current.as_mut()?;
+        if let Some(row) = file.page.next() {
+            return Some(Ok(row));
+        }
+        if file.exhausted {
+            self.current = None;
+            return None;
+        }
+        if let Err(e) = file.next_page(&self.topic) {
+            return Some(Err(e));
+        }
+        match file.page.next() {
+            Some(row) => Some(Ok(row)),
+            None => {
+                self.current = None;
+                None
+            }
+        }
+    }
+
+    fn fetch(&self, (id, timestamp, len): Row) -> Result<BagMessage, BagError> {
+        let Some(file) = self.current.as_ref() else {
+            return Err(BagError::NotABag {
+                path: self.files.first().cloned().unwrap_or_default(),
+            });
+        };
+        let log_time_ns = u64::try_from(timestamp).map_err(|_| BagError::NegativeTimestamp {
+            path: file.path.clone(),
+            row: id,
+            timestamp,
+        })?;
+        let size = u64::try_from(len).unwrap_or(0);
+        if size > self.limits.max_message_bytes {
+            return Err(BagError::TooLarge {
+                path: file.path.clone(),
+                what: format!("message row id {id} (timestamp {timestamp})"),
+                size,
+                limit: self.limits.max_message_bytes,
+            });
+        }
+        let data = file
+            .db
+            .query_row("SELECT data FROM messages WHERE id = ?1", [id], |row| {
+                row.get::<_, Vec<u8>>(0)
+            })
+            .map_err(sql_err(
+                &file.path,
+                format!("message row id {id} (timestamp {timestamp})"),
+            ))?;
+        Ok(BagMessage { log_time_ns, data })
     }
 }
 
@@ -105,34 +231,35 @@ impl Iterator for SqliteTopicStream {
         }
         loop {
             if self.current.is_none() {
-                if let Err(e) = self.open_next()? {
+                let Some(opened) = self.open_next() else {
+                    if self.topic_seen || self.files.is_empty() {
+                        return None;
+                    }
+                    self.failed = true;
+                    return Some(Err(BagError::TopicNotInData {
+                        path: self.files.first().cloned().unwrap_or_default(),
+                        topic: self.topic.clone(),
+                        found: std::mem::take(&mut self.other_topics),
+                    }));
+                };
+                if let Err(e) = opened {
                     self.failed = true;
                     return Some(Err(e));
                 }
             }
-            let (path, db, ids) = self.current.as_mut()?;
-            let Some((id, timestamp)) = ids.next() else {
-                self.current = None;
-                continue;
-            };
-            let data = db
-                .query_row("SELECT data FROM messages WHERE id = ?1", [id], |row| {
-                    row.get::<_, Vec<u8>>(0)
-                })
-                .map_err(sql_err(
-                    path,
-                    format!("message row id {id} (timestamp {timestamp})"),
-                ));
-            return Some(match data {
-                Ok(data) => Ok(BagMessage {
-                    log_time_ns: timestamp.max(0) as u64,
-                    data,
-                }),
-                Err(e) => {
+            let row = match self.next_row() {
+                None => continue,
+                Some(Err(e)) => {
                     self.failed = true;
-                    Err(e)
+                    return Some(Err(e));
                 }
-            });
+                Some(Ok(row)) => row,
+            };
+            let message = self.fetch(row);
+            if message.is_err() {
+                self.failed = true;
+            }
+            return Some(message);
         }
     }
 }

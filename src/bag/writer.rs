@@ -1,6 +1,8 @@
 //! rosbag2 MCAP output: one `.mcap` file (profile `ros2`, schemas `ros2msg` with full
 //! definitions, messages `cdr`, chunked + zstd) plus a version-5 `metadata.yaml` next to it, so
-//! that `ros2 bag play` (Humble and Jazzy) and Foxglove open the directory.
+//! that `ros2 bag play` (Humble and Jazzy) and Foxglove open the directory. Both files are
+//! written under temporary names and renamed when finished ([`crate::atomic_file`]): never
+//! through an existing symlink, never half-written under their final names.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -10,6 +12,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use super::msg_definitions::RosType;
+use crate::atomic_file::{write_atomic, AtomicFile};
 
 /// Why the bag could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,8 @@ pub enum BagWriteError {
     },
     #[error("{path}: unknown topic id {id}")]
     UnknownTopic { path: PathBuf, id: usize },
+    #[error("{path}: the output file was already handed over")]
+    NoFile { path: PathBuf },
 }
 
 /// A topic added to a [`BagWriter`].
@@ -60,6 +65,7 @@ pub struct BagWriter {
     mcap_path: PathBuf,
     file_name: String,
     mcap: mcap::Writer<BufWriter<File>>,
+    pending: AtomicFile,
     schemas: Vec<(RosType, u16)>,
     topics: Vec<Topic>,
     first_ns: Option<u64>,
@@ -87,9 +93,13 @@ impl BagWriter {
             source,
         })?;
         let mcap_path = dir.join(file_name);
-        let file = File::create(&mcap_path).map_err(|source| BagWriteError::Io {
+        let io_err = |source| BagWriteError::Io {
             path: mcap_path.clone(),
             source,
+        };
+        let mut pending = AtomicFile::create(&dir, file_name).map_err(io_err)?;
+        let file = pending.take_file().ok_or(BagWriteError::NoFile {
+            path: mcap_path.clone(),
         })?;
         let mcap = mcap::WriteOptions::new()
             .profile("ros2")
@@ -106,6 +116,7 @@ impl BagWriter {
             mcap_path,
             file_name: file_name.to_string(),
             mcap,
+            pending,
             schemas: Vec::new(),
             topics: Vec::new(),
             first_ns: None,
@@ -184,7 +195,8 @@ impl BagWriter {
         self.topics.get(topic.0).map_or(0, |t| t.count)
     }
 
-    /// Finish the MCAP file (summary, index) and write `metadata.yaml`. Returns the directory.
+    /// Finish the MCAP file (summary, index), rename it into place and write `metadata.yaml`.
+    /// Returns the directory.
     pub fn finish(mut self) -> Result<PathBuf, BagWriteError> {
         self.mcap
             .finish()
@@ -195,11 +207,29 @@ impl BagWriter {
                 path: yaml_path.clone(),
                 source,
             })?;
-        std::fs::write(&yaml_path, yaml).map_err(|source| BagWriteError::Io {
-            path: yaml_path,
+        let Self {
+            dir,
+            mcap_path,
+            mcap,
+            pending,
+            ..
+        } = self;
+        let io_err = |source| BagWriteError::Io {
+            path: mcap_path.clone(),
             source,
+        };
+        let file = mcap
+            .into_inner()
+            .into_inner()
+            .map_err(|e| io_err(e.into_error()))?;
+        pending.commit_file(file).map_err(io_err)?;
+        write_atomic(&dir, "metadata.yaml", yaml.as_bytes()).map_err(|source| {
+            BagWriteError::Io {
+                path: yaml_path,
+                source,
+            }
         })?;
-        Ok(self.dir)
+        Ok(dir)
     }
 
     fn mcap_error(&self, source: mcap::McapError) -> BagWriteError {

@@ -28,6 +28,8 @@ pub enum BenchCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Batching policies for N cameras sharing one engine, on the virtual clock.
+    Batching(super::bench_batching::BatchingArgs),
     /// Engine runs of a model on a backend, thread count and batch size.
     Infer(super::bench_infer::InferArgs),
 }
@@ -35,7 +37,6 @@ pub enum BenchCommand {
 /// Run the benchmark.
 pub fn run(what: BenchCommand) -> anyhow::Result<()> {
     let (width, height, encoding, iters, json) = match what {
-        BenchCommand::Infer(args) => return super::bench_infer::run(args),
         BenchCommand::Preprocess {
             width,
             height,
@@ -43,6 +44,8 @@ pub fn run(what: BenchCommand) -> anyhow::Result<()> {
             iters,
             json,
         } => (width, height, encoding, iters, json),
+        BenchCommand::Batching(args) => return super::bench_batching::run(args),
+        BenchCommand::Infer(args) => return super::bench_infer::run(args),
     };
     let enc =
         PixelEncoding::parse(&encoding).ok_or_else(|| anyhow!("unknown encoding {encoding:?}"))?;

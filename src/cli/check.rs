@@ -13,6 +13,7 @@ use redline::Config;
 pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     println!("config    {}: ok", config_path.display());
+    println!("memory    {}", redline::config::MemoryEstimate::of(&config));
     let m = &config.model;
     if let Some(trt) = super::engine::describe(&config) {
         println!("{trt}");

@@ -1,31 +1,50 @@
-//! `redline detect IMAGE`: decode the image (JPEG/PNG, `image` crate, RGB8), run preprocessing,
-//! the engine and the decoder once, and print the detections in source pixels.
+//! `redline detect IMAGE`: decode the image (JPEG/PNG, with the pipeline's own bounded decoder:
+//! sizes beyond `input.max_width` × `input.max_height` and truncated images are refused in
+//! words before anything large is allocated), run preprocessing, the engine and the decoder
+//! once, and print the detections in source pixels.
 
+use std::io::Read;
 use std::path::Path;
 
-use anyhow::{anyhow, Context};
+use anyhow::{anyhow, bail, Context};
 
+use redline::bag::BagLimits;
 use redline::detect::ImageDetector;
-use redline::frame::{ImageView, PixelEncoding};
+use redline::error::FrameError;
+use redline::preprocess::CompressedDecoder;
 use redline::Config;
 
 /// Detect objects in `image` with the model of `config_path`.
 pub fn run(image: &Path, config_path: &Path, json: bool) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
-    let rgb = image::open(image)
-        .with_context(|| format!("cannot read image {}", image.display()))?
-        .to_rgb8();
-    let (w, h) = rgb.dimensions();
     let limits = config.input.limits;
-    let view = ImageView::new(
-        w,
-        h,
-        w as usize * 3,
-        PixelEncoding::Rgb8,
-        rgb.as_raw(),
-        limits,
-    )
-    .map_err(|k| anyhow!("image {}: {}", image.display(), k.name()))?;
+    // A compressed image is never larger than the raw image it decodes to (plus headers).
+    let max_file = BagLimits::for_images(limits).max_message_bytes;
+    let file = std::fs::File::open(image)
+        .with_context(|| format!("cannot read image {}", image.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max_file {
+        bail!(
+            "image {}: the file is {size} bytes, more than any image within input.max_width × input.max_height ({}×{}) needs ({max_file} bytes)",
+            image.display(),
+            limits.max_width,
+            limits.max_height
+        );
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max_file)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read image {}", image.display()))?;
+    let mut decoder = CompressedDecoder::new(limits);
+    let mut pixels = Vec::with_capacity(decoder.buffer_capacity());
+    let view = match decoder.decode(&bytes, &mut pixels) {
+        Ok(view) => view,
+        Err(FrameError::BadInput(kind)) => {
+            let why = CompressedDecoder::new(limits).explain(&bytes, kind);
+            bail!("image {}: {why}", image.display())
+        }
+        Err(e) => bail!("image {}: {e}", image.display()),
+    };
     let mut detector = ImageDetector::new(&config.model)?;
     let dets = detector
         .detect(&view)

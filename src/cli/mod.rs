@@ -1,20 +1,27 @@
-//! Subcommand definitions (clap derive) and dispatch. `anyhow` lives only at this edge.
+//! Subcommand definitions (clap derive), dispatch, and how an error is shown. `anyhow` lives
+//! only at this edge.
 
 mod bench;
+mod bench_batching;
 mod bench_infer;
 mod check;
 mod detect;
 mod engine;
 mod replay;
 
+use std::fmt::Write;
 use std::path::PathBuf;
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 /// redline: a camera perception node that answers on time or not at all.
 #[derive(Debug, Parser)]
 #[command(name = "redline", version, about)]
-struct Cli {
+pub struct Cli {
+    /// Verbose: info logs, and a backtrace with an error.
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -70,9 +77,17 @@ fn config_path(given: Option<PathBuf>) -> PathBuf {
     given.unwrap_or_else(redline::Config::default_path)
 }
 
-/// Parse the command line and run the subcommand.
-pub fn run() -> anyhow::Result<()> {
-    match Cli::parse().command {
+/// Parse the command line (clap exits on `--help` or a usage error, with colour only on a
+/// terminal).
+pub fn parse() -> Cli {
+    Cli::parse()
+}
+
+/// Run the subcommand; the exit status says whether it passed (`redline replay`: 1 when the
+/// verdict fails, 128 + the signal when interrupted).
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let done = |()| ExitCode::SUCCESS;
+    match cli.command {
         Command::Replay { args } => {
             let config = args.config_path();
             replay::run(args, config_path(config))
@@ -81,11 +96,32 @@ pub fn run() -> anyhow::Result<()> {
             image,
             config,
             json,
-        } => detect::run(&image, &config_path(config), json),
-        Command::Check { config } => check::run(&config_path(config)),
-        Command::Bench { what } => bench::run(what),
+        } => detect::run(&image, &config_path(config), json).map(done),
+        Command::Check { config } => check::run(&config_path(config)).map(done),
+        Command::Bench { what } => bench::run(what).map(done),
         Command::Engine {
             what: EngineCommand::Build { config },
-        } => engine::build(&config_path(config)),
+        } => engine::build(&config_path(config)).map(done),
     }
+}
+
+/// An error for people: `Error: …` and its causes. The backtrace anyhow may have captured
+/// (`RUST_BACKTRACE=1`) is shown only when `verbose`: a user error is not a crash.
+pub fn describe_error(error: &anyhow::Error, verbose: bool) -> String {
+    if verbose {
+        return format!("Error: {error:?}\n");
+    }
+    let mut s = format!("Error: {error}\n");
+    let causes: Vec<String> = error.chain().skip(1).map(ToString::to_string).collect();
+    if !causes.is_empty() {
+        s.push_str("\nCaused by:\n");
+        for (i, cause) in causes.iter().enumerate() {
+            if causes.len() == 1 {
+                let _ = writeln!(s, "    {cause}");
+            } else {
+                let _ = writeln!(s, "    {i}: {cause}");
+            }
+        }
+    }
+    s
 }

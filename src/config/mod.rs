@@ -10,19 +10,30 @@
 //!
 //! Every key has a default, unknown keys are errors, and a bad file is reported with *all* of
 //! its problems at once, each naming the key path, the value and what was expected. Relative
-//! paths are resolved against the directory of the config file. The ROS 2 node builds the same
+//! paths are resolved against the directory of the config file; a config that names no
+//! `model.path` gets the shipped model of the installed package ([`install`]). The ROS 2 node
+//! builds the same
 //! YAML tree from its declared parameters and validates it with the same code
 //! ([`Config::from_value`]).
 
+mod cameras;
+pub mod install;
+mod memory;
 mod model;
 mod reader;
 mod sections;
+mod virtual_clock;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde_norway::Value;
 
+pub use cameras::{
+    BatchPolicyKind, BatchingConfig, CameraConfig, CamerasConfig, CRITICALITY_RANGE,
+    INPUT_CAMERA_NAME, MAX_CAMERAS,
+};
+pub use memory::{MemoryEstimate, MemoryItem};
 pub use model::{
     BackendKind, ChannelOrder, ExecutionProvider, LetterboxAnchor, ModelConfig, ModelFamily,
     Precision, ResizeMode, TensorDType, TensorLayout, MAX_BATCH_LIMIT,
@@ -31,6 +42,7 @@ pub use sections::{
     DeadlineConfig, ImageTransport, InputConfig, MonitorConfig, OutputConfig, PipelineConfig,
     StageThreadConfig,
 };
+pub use virtual_clock::{CostSpec, CostSpecError, Jitter, VirtualClockConfig};
 
 use reader::{Issues, Section};
 
@@ -45,6 +57,11 @@ pub struct Config {
     pub monitor: MonitorConfig,
     pub pipeline: PipelineConfig,
     pub output: OutputConfig,
+    /// The cameras served (one, from `input`, when there is no `cameras` section).
+    pub cameras: CamerasConfig,
+    pub batching: BatchingConfig,
+    /// The cost model of deterministic replays (`--clock virtual`).
+    pub virtual_clock: VirtualClockConfig,
 }
 
 /// One problem in a config: where, what was there, and what was expected.
@@ -195,17 +212,55 @@ impl Config {
         let monitor = MonitorConfig::read(&root.section("monitor"));
         let pipeline = PipelineConfig::read(&root.section("pipeline"));
         let output = OutputConfig::read(&root.section("output"));
+        let cameras_value = root.get("cameras");
+        let cameras = CamerasConfig::read(
+            &Section::new("cameras", cameras_value, &issues),
+            cameras_value.is_some(),
+            &input,
+        );
+        let batching = BatchingConfig::read(&root.section("batching"));
+        let virtual_clock = VirtualClockConfig::read(&root.section("virtual_clock"));
+        if !cameras.from_input {
+            for (key, topic) in [
+                ("detections_topic", &output.detections_topic),
+                ("alarm_topic", &output.alarm_topic),
+            ] {
+                if topic.starts_with('/') {
+                    issues.push(
+                        format!("output.{key}"),
+                        format!("{topic:?}"),
+                        "must be relative when `cameras` is configured: each camera publishes \
+                         under its own name (<camera>/<topic>)",
+                    );
+                }
+            }
+        }
         root.finish();
+        let config = Self {
+            node_name: node_name.to_string(),
+            input,
+            model,
+            deadline,
+            monitor,
+            pipeline,
+            output,
+            cameras,
+            batching,
+            virtual_clock,
+        };
+        let memory = MemoryEstimate::of(&config);
+        if !memory.within_budget() {
+            issues.push(
+                "pipeline.memory_budget_mb",
+                config.pipeline.memory_budget_mb.to_string(),
+                format!(
+                    "the start-up memory estimate exceeds it: {memory}; lower input.max_width / \
+                     max_height or the pool sizes, or raise the budget"
+                ),
+            );
+        }
         if issues.is_empty() {
-            Ok(Self {
-                node_name: node_name.to_string(),
-                input,
-                model,
-                deadline,
-                monitor,
-                pipeline,
-                output,
-            })
+            Ok(config)
         } else {
             Err(ConfigError {
                 origin: origin.to_string(),
@@ -214,11 +269,25 @@ impl Config {
         }
     }
 
-    /// The default configuration shipped in `config/redline.yaml`, resolved against the crate root.
+    /// The cameras this config serves, in camera-index order: the `cameras` list, or the one
+    /// camera described by `input` when there is no `cameras` section.
+    pub fn camera_list(&self) -> Vec<CameraConfig> {
+        if self.cameras.from_input {
+            vec![CamerasConfig::input_camera(&self.input)]
+        } else {
+            self.cameras.list.clone()
+        }
+    }
+
+    /// The capture → publish budget of `camera`, milliseconds.
+    pub fn camera_budget_ms(&self, camera: &CameraConfig) -> f64 {
+        camera.budget_ms.unwrap_or(self.deadline.budget_ms)
+    }
+
+    /// The default configuration shipped as `config/redline.yaml`: in the installed package's
+    /// share directory, else in the crate root ([`install::package_dir`]).
     pub fn default_path() -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("config")
-            .join("redline.yaml")
+        install::package_dir().join("config").join("redline.yaml")
     }
 }
 

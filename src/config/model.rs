@@ -110,7 +110,8 @@ pub enum Precision {
 /// The model and its contract.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ModelConfig {
-    /// ONNX file (resolved against the config file's directory).
+    /// ONNX file (resolved against the config file's directory; when the config names none,
+    /// the shipped model of the installed package, see [`super::install`]).
     pub path: PathBuf,
     pub backend: BackendKind,
     pub family: ModelFamily,
@@ -160,7 +161,9 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub(crate) fn read(s: &Section<'_>, base_dir: &Path) -> Self {
-        let path_text = s.name("path", "../models/pedestrian_ssdlite.onnx");
+        // Not named: the shipped model, wherever the package is installed.
+        let default = super::install::package_dir().join(super::install::DEFAULT_MODEL);
+        let path_text = s.name("path", &default.to_string_lossy());
         let path = resolve(base_dir, &path_text);
         if !path_text.trim().is_empty() && !path.is_file() {
             s.issue(
@@ -229,7 +232,7 @@ impl ModelConfig {
                 ],
             ),
             pad_value: s.int("pad_value", 114, 0, 255) as u8,
-            scale: s.f64("scale", 1.0 / 255.0, |x| x > 0.0, "must be > 0") as f32,
+            scale: s.f32_value("scale", 1.0 / 255.0, |x| x > 0.0, "must be > 0"),
             mean: s.f32_array("mean", [0.0; 3], |_| true, "finite"),
             std: s.f32_array("std", [1.0; 3], |x| x > 0.0, "> 0"),
             outputs: s.strings("outputs", &[]),
@@ -261,6 +264,7 @@ impl ModelConfig {
                 &[("fp32", Precision::Fp32), ("fp16", Precision::Fp16)],
             ),
         };
+        out.check_input_range(s);
         if out.family == ModelFamily::Ssd && !out.outputs.is_empty() && out.outputs.len() != 2 {
             s.issue(
                 "outputs",
@@ -277,6 +281,33 @@ impl ModelConfig {
         }
         s.finish();
         out
+    }
+
+    /// `(pixel × scale − mean) / std` for pixels 0 and 255 must be finite in the input's element
+    /// type (f32, or f16 up to ±65504): a config that makes the engine input infinite is refused.
+    fn check_input_range(&self, s: &Section<'_>) {
+        let max = match self.dtype {
+            TensorDType::F32 => f64::from(f32::MAX),
+            TensorDType::F16 => 65504.0,
+        };
+        for c in 0..3 {
+            let (mean, std) = (f64::from(self.mean[c]), f64::from(self.std[c]));
+            for pixel in [0.0, 255.0] {
+                let v = (pixel * f64::from(self.scale) - mean) / std;
+                if !v.is_finite() || v.abs() > max {
+                    s.issue(
+                        "std",
+                        format!("{:?}", self.std),
+                        format!(
+                            "(pixel × scale − mean) / std reaches {v:e} for pixel {pixel} in channel {c}, \
+                             beyond the {:?} input's range (±{max:e}); check scale, mean and std",
+                            self.dtype
+                        ),
+                    );
+                    return;
+                }
+            }
+        }
     }
 
     /// Number of channels the network input has (always 3: colour models).

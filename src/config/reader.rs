@@ -141,11 +141,7 @@ impl<'a> Section<'a> {
     pub(crate) fn topic(&self, key: &str, default: &str) -> String {
         let s = self.name(key, default);
         let body = s.strip_prefix('/').unwrap_or(&s);
-        let valid_token = |t: &str| {
-            t.chars().next().is_some_and(|c| !c.is_ascii_digit())
-                && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-        };
-        if !s.trim().is_empty() && !body.split('/').all(valid_token) {
+        if !s.trim().is_empty() && !body.split('/').all(is_name_token) {
             self.issue(
                 key,
                 format!("{s:?}"),
@@ -243,7 +239,45 @@ impl<'a> Section<'a> {
         }
     }
 
-    /// A list of exactly `N` numbers each checked by `valid`.
+    /// A duration in milliseconds: finite and within `min..=max` (`min` itself excluded when
+    /// `min_exclusive`), so that every later conversion to a `Duration` or to nanoseconds is
+    /// in range.
+    pub(crate) fn duration_ms(
+        &self,
+        key: &str,
+        default: f64,
+        min: f64,
+        min_exclusive: bool,
+        max: f64,
+    ) -> f64 {
+        let lower = if min_exclusive { ">" } else { "≥" };
+        self.f64(
+            key,
+            default,
+            |x| (if min_exclusive { x > min } else { x >= min }) && x <= max,
+            &format!("must be {lower} {min} and ≤ {max} ms"),
+        )
+    }
+
+    /// A number stored as `f32`: checked by `valid` and finite (and not subnormal) once
+    /// narrowed to `f32`.
+    pub(crate) fn f32_value(
+        &self,
+        key: &str,
+        default: f32,
+        valid: impl Fn(f64) -> bool,
+        expected: &str,
+    ) -> f32 {
+        let x = self.f64(key, f64::from(default), valid, expected);
+        if fits_f32(x) {
+            x as f32
+        } else {
+            self.issue(key, x.to_string(), format!("{expected}, and representable as a 32-bit float (magnitude between {:e} and {:e}, or 0)", f32::MIN_POSITIVE, f32::MAX));
+            default
+        }
+    }
+
+    /// A list of exactly `N` numbers each checked by `valid` and finite (not subnormal) in `f32`.
     pub(crate) fn f32_array<const N: usize>(
         &self,
         key: &str,
@@ -264,7 +298,7 @@ impl<'a> Section<'a> {
             })
             .unwrap_or(None);
         match parsed {
-            Some(xs) if xs.len() == N && xs.iter().all(|x| x.is_finite() && valid(*x)) => {
+            Some(xs) if xs.len() == N && xs.iter().all(|x| fits_f32(*x) && valid(*x)) => {
                 let mut out = default;
                 for (o, x) in out.iter_mut().zip(xs) {
                     *o = x as f32;
@@ -275,7 +309,7 @@ impl<'a> Section<'a> {
                 self.issue(
                     key,
                     show(v),
-                    format!("must be a list of {N} numbers, each {expected}"),
+                    format!("must be a list of {N} numbers, each {expected} and representable as a 32-bit float"),
                 );
                 default
             }
@@ -314,6 +348,18 @@ impl<'a> Section<'a> {
             }
         }
     }
+}
+
+/// One token of a ROS 2 name: letters, digits and `_`, not empty, not starting with a digit.
+pub(crate) fn is_name_token(t: &str) -> bool {
+    t.chars().next().is_some_and(|c| !c.is_ascii_digit())
+        && t.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// Whether `x` narrows to a finite, normal (or zero) `f32`.
+pub(crate) fn fits_f32(x: f64) -> bool {
+    let y = x as f32;
+    x.is_finite() && y.is_finite() && (y == 0.0 && x == 0.0 || y.is_normal())
 }
 
 fn names<T>(options: &[(&str, T)]) -> String {

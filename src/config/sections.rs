@@ -5,6 +5,15 @@ use crate::frame::ImageLimits;
 
 use super::reader::Section;
 
+/// Longest timeout, watchdog or replay gap a config may set: one hour.
+pub const MAX_TIMEOUT_MS: f64 = 3_600_000.0;
+/// Oldest stamp age a config may accept before calling it clock skew: one day.
+pub const MAX_AGE_MS: f64 = 86_400_000.0;
+/// Longest `/diagnostics` period: one minute.
+pub const MAX_DIAGNOSTICS_PERIOD_MS: f64 = 60_000.0;
+/// Default start-up memory budget (`pipeline.memory_budget_mb`).
+pub const DEFAULT_MEMORY_BUDGET_MB: i64 = 1024;
+
 /// Which ROS message carries the camera image.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum ImageTransport {
@@ -23,6 +32,9 @@ pub struct InputConfig {
     pub transport: ImageTransport,
     /// Frames wider or taller than this are dropped as `BadInput{TooLarge}`.
     pub limits: ImageLimits,
+    /// Replay: a jump in recorded log time longer than this (forward or back) is reported and
+    /// skipped, never slept.
+    pub max_log_gap_ms: f64,
 }
 
 impl InputConfig {
@@ -41,6 +53,7 @@ impl InputConfig {
                 max_width: s.int("max_width", 3840, 1, 65_535) as u32,
                 max_height: s.int("max_height", 2160, 1, 65_535) as u32,
             },
+            max_log_gap_ms: s.duration_ms("max_log_gap_ms", 10_000.0, 0.0, true, MAX_TIMEOUT_MS),
         };
         s.finish();
         out
@@ -98,8 +111,8 @@ impl DeadlineConfig {
                 |x| x > 0.0 && x <= 100.0,
                 "must be in (0, 100]",
             ),
-            max_future_ms: s.f64("max_future_ms", 50.0, |x| x >= 0.0, "must be ≥ 0"),
-            max_age_ms: s.f64("max_age_ms", 10_000.0, |x| x > 0.0, "must be > 0"),
+            max_future_ms: s.duration_ms("max_future_ms", 50.0, 0.0, false, MAX_TIMEOUT_MS),
+            max_age_ms: s.duration_ms("max_age_ms", 10_000.0, 0.0, true, MAX_AGE_MS),
         };
         if out.max_age_ms < budget_ms {
             s.issue(
@@ -155,13 +168,20 @@ impl MonitorConfig {
                 "must be in (0, 1]",
             ),
             recover_after_on_time: s.int("recover_after_on_time", 10, 1, 1_000_000) as u32,
-            sensor_timeout_ms: s.f64("sensor_timeout_ms", 500.0, |x| x > 0.0, "must be > 0"),
-            output_timeout_ms: s.f64("output_timeout_ms", 1000.0, |x| x > 0.0, "must be > 0"),
-            diagnostics_period_ms: s.f64(
+            sensor_timeout_ms: s.duration_ms("sensor_timeout_ms", 500.0, 0.0, true, MAX_TIMEOUT_MS),
+            output_timeout_ms: s.duration_ms(
+                "output_timeout_ms",
+                1000.0,
+                0.0,
+                true,
+                MAX_TIMEOUT_MS,
+            ),
+            diagnostics_period_ms: s.duration_ms(
                 "diagnostics_period_ms",
                 1000.0,
-                |x| x >= 10.0,
-                "must be ≥ 10",
+                10.0,
+                false,
+                MAX_DIAGNOSTICS_PERIOD_MS,
             ),
         };
         if out.error_consecutive_misses < out.warn_consecutive_misses {
@@ -211,6 +231,8 @@ pub struct PipelineConfig {
     pub stages: [StageThreadConfig; Stage::COUNT],
     /// Lock memory after preallocation (`mlockall(MCL_CURRENT)`; never `MCL_FUTURE` unless safe).
     pub lock_memory: bool,
+    /// What the start-up memory estimate ([`crate::config::MemoryEstimate`]) may reach, MiB.
+    pub memory_budget_mb: u64,
 }
 
 impl PipelineConfig {
@@ -232,6 +254,8 @@ impl PipelineConfig {
             channel_capacity: s.int("channel_capacity", 2, 1, 1024) as usize,
             stages,
             lock_memory: s.bool("lock_memory", true),
+            memory_budget_mb: s.int("memory_budget_mb", DEFAULT_MEMORY_BUDGET_MB, 16, 1 << 20)
+                as u64,
         };
         s.finish();
         out

@@ -12,7 +12,7 @@ use serde::Serialize;
 
 use crate::error::{BadInputKind, DropReason, Stage};
 
-const BAD_INPUT_KINDS: [BadInputKind; 9] = [
+const BAD_INPUT_KINDS: [BadInputKind; 10] = [
     BadInputKind::MalformedMessage,
     BadInputKind::UnknownEncoding,
     BadInputKind::ZeroDimension,
@@ -20,6 +20,7 @@ const BAD_INPUT_KINDS: [BadInputKind; 9] = [
     BadInputKind::StepTooSmall,
     BadInputKind::DataTooShort,
     BadInputKind::CorruptCompressed,
+    BadInputKind::TruncatedCompressed,
     BadInputKind::DecodedTooLarge,
     BadInputKind::NonFiniteOutput,
 ];
@@ -196,6 +197,16 @@ pub struct AccountingSnapshot {
 }
 
 impl AccountingSnapshot {
+    /// Add `other`'s counts (e.g. to total several cameras).
+    pub fn add(&mut self, other: &AccountingSnapshot) {
+        self.received += other.received;
+        self.published += other.published;
+        self.in_flight += other.in_flight;
+        for (mine, theirs) in self.dropped.counts.iter_mut().zip(other.dropped.counts) {
+            *mine += theirs;
+        }
+    }
+
     /// `received = published + Σ dropped + in_flight`.
     pub fn balances(&self) -> bool {
         self.received

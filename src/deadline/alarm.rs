@@ -1,6 +1,7 @@
 //! The alarm vocabulary and the latched alarm state: levels (as in `diagnostic_msgs`), causes,
-//! transitions, and [`AlarmState`], the plain data the alarm topic and `/diagnostics` publish
-//! (serialising it to a `diagnostic_msgs/msg/DiagnosticStatus` is done in `msgs/`).
+//! transitions, recovery progress, and [`AlarmState`], the plain data the alarm topic and
+//! `/diagnostics` publish (serialising it to a `diagnostic_msgs/msg/DiagnosticStatus` is done in
+//! `msgs/`).
 
 use serde::Serialize;
 
@@ -98,7 +99,32 @@ fn serialize_mono<S: serde::Serializer>(t: &MonoTime, s: S) -> Result<S::Ok, S::
     s.serialize_u64(t.as_nanos())
 }
 
-/// The latched alarm: the current level and the transition that set it.
+/// Progress toward the next step down (hysteresis), while the level is WARN or ERROR.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Recovery {
+    /// Consecutive on-time frames so far.
+    pub on_time: u32,
+    /// Consecutive on-time frames the step needs: `monitor.recover_after_on_time`, or the span
+    /// of a burst of misses that still holds the miss ratio up (an upper bound: misses that
+    /// leave the ratio window can allow the step sooner).
+    pub needed: u32,
+    /// The level the step goes to.
+    pub to: Level,
+}
+
+impl std::fmt::Display for Recovery {
+    /// `recovering: 7/10 on-time frames (to OK)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "recovering: {}/{} on-time frames (to {})",
+            self.on_time, self.needed, self.to
+        )
+    }
+}
+
+/// The latched alarm: the current level and the transition that set it, with the monitor's
+/// progress toward the next step down and whether the input has ended.
 #[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct AlarmState {
     pub level: Level,
@@ -109,10 +135,17 @@ pub struct AlarmState {
     pub last_transition: Option<Transition>,
     /// Number of transitions so far.
     pub transitions: u64,
+    /// Progress toward the next step down (`None` at OK and while STALE). Kept current by the
+    /// monitor with every frame; [`AlarmState::apply`] leaves it alone.
+    pub recovery: Option<Recovery>,
+    /// The input ended (end of a recording): the level is where the last frames left it, not a
+    /// live judgement, and sensor silence is no longer watched.
+    pub input_ended: bool,
 }
 
 impl AlarmState {
-    /// Latch a transition.
+    /// Latch a transition (level, cause, stage, count; `recovery` and `input_ended` are the
+    /// monitor's to keep).
     pub fn apply(&mut self, t: &Transition) {
         self.level = t.to;
         self.cause = Some(t.cause);
@@ -148,5 +181,15 @@ mod tests {
         assert_eq!(a.last_transition, Some(t));
         assert_eq!(Level::Error.diagnostic_byte(), 2);
         assert_eq!(Level::Stale.diagnostic_byte(), 3);
+    }
+
+    #[test]
+    fn recovery_reads_as_progress() {
+        let r = Recovery {
+            on_time: 7,
+            needed: 10,
+            to: Level::Ok,
+        };
+        assert_eq!(r.to_string(), "recovering: 7/10 on-time frames (to OK)");
     }
 }

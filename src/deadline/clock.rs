@@ -102,6 +102,14 @@ impl ManualClock {
         self.advance(Duration::from_millis(ms));
     }
 
+    /// Move both clocks forward to monotonic time `to` (no-op if `to` is not later than now).
+    pub fn advance_to(&self, to: MonoTime) {
+        let now = self.mono.load(Ordering::SeqCst);
+        if to.as_nanos() > now {
+            self.advance(Duration::from_nanos(to.as_nanos() - now));
+        }
+    }
+
     /// Set the ROS clock alone (the monotonic clock never goes back).
     pub fn set_ros(&self, stamp: Stamp) {
         self.ros.store(stamp.as_nanos(), Ordering::SeqCst);

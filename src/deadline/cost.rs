@@ -1,6 +1,18 @@
 //! Expected stage costs for predictive drops: a running high percentile of each stage's
 //! measured time over its last [`COST_WINDOW`] frames, computed without allocating.
 //!
+//! **Robust to one outlier.** The percentile is taken over the window *without its single
+//! largest sample*. One slow frame, of any size, therefore never moves the estimate (it cannot
+//! make the pipeline drop the frames after it as predicted misses); a stage's estimate rises
+//! once at least two samples in the window show the higher cost, so a stall shows from its
+//! second slow frame on. In steady state (≥ 100 samples) a p99 excludes the largest sample
+//! anyway; the rule matters in the first hundred frames — a whole short replay.
+//!
+//! **Probes.** A frame let through despite a predicted miss (see [`crate::deadline::gate`])
+//! re-measures the stage: if it made it through the stage in time, its cost contradicts the
+//! estimate and the window restarts from it ([`CostEstimator::record_probe`]); if it missed, it
+//! confirms the estimate and is recorded like any other sample.
+//!
 //! Each stage thread owns its [`CostEstimator`] and publishes the current estimate into the
 //! shared, lock-free [`StageCosts`], which every stage reads to predict whether a frame can still
 //! make its deadline.
@@ -48,12 +60,33 @@ impl CostEstimator {
         } else {
             let window = &mut self.scratch[..self.len];
             window.copy_from_slice(&self.samples[..self.len]);
-            // Nearest-rank percentile: the smallest sample ≥ `percentile`% of the window.
-            let rank = ((self.percentile / 100.0) * self.len as f64).ceil() as usize;
-            let k = rank.clamp(1, self.len) - 1;
-            *window.select_nth_unstable(k).1
+            // Set the single largest sample aside (moved to the end), then take the
+            // nearest-rank percentile of the rest: the smallest sample ≥ `percentile`% of them.
+            let largest = window
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, v)| **v)
+                .map_or(0, |(i, _)| i);
+            let last = window.len() - 1;
+            window.swap(largest, last);
+            let rest = &mut window[..last];
+            let rank = ((self.percentile / 100.0) * rest.len() as f64).ceil() as usize;
+            let k = rank.clamp(1, rest.len()) - 1;
+            *rest.select_nth_unstable(k).1
         };
         self.estimate
+    }
+
+    /// Add a probe frame's measured cost: `in_time` when the probe was still before its
+    /// deadline after this stage's work. A probe in time contradicts the estimate that predicted
+    /// its miss, so the window [restarts](Self::restart) from its cost (the samples of a stall
+    /// that has ended go); a probe that missed confirms the estimate and is simply recorded.
+    pub fn record_probe(&mut self, cost_ns: u64, in_time: bool) -> u64 {
+        if in_time {
+            self.restart(cost_ns)
+        } else {
+            self.record(cost_ns)
+        }
     }
 
     /// Forget every sample and start again from `cost_ns` (a probe frame's measurement): the
@@ -144,14 +177,53 @@ mod tests {
             median.record(i + 1);
         }
         assert_eq!(median.estimate(), 50);
-        // A full window of fast samples pushes an old slow one out.
+        // One outlier is set aside: 1..=100 remain, nearest rank 99 of 100 is 99.
         e.record(1_000_000);
-        // 101 samples: nearest rank 100 is the sample 100, the outlier sits above it.
-        assert_eq!(e.estimate(), 100);
+        assert_eq!(e.estimate(), 99);
+        // A full window of fast samples pushes the old ones out.
         for _ in 0..COST_WINDOW {
             e.record(10);
         }
         assert_eq!(e.estimate(), 10);
+    }
+
+    #[test]
+    fn one_outlier_of_any_size_never_moves_the_estimate_and_two_do() {
+        for outlier in [31_000, 1_000_000, u64::MAX] {
+            let mut e = CostEstimator::new(99.0);
+            for _ in 0..20 {
+                e.record(30_000);
+            }
+            assert_eq!(e.record(outlier), 30_000, "outlier {outlier}");
+            for _ in 0..5 {
+                assert_eq!(e.record(30_000), 30_000);
+            }
+            // A second slow sample: the stage really got slower (or a stall is under way).
+            assert_eq!(e.record(outlier - 1), outlier - 1);
+        }
+        // Early on too: the first window with enough samples ignores its largest one.
+        let mut e = CostEstimator::new(99.0);
+        for i in 0..MIN_COST_SAMPLES as u64 - 1 {
+            e.record(if i == 3 { 500 } else { 10 });
+        }
+        assert_eq!(e.record(10), 10);
+    }
+
+    #[test]
+    fn a_probe_in_time_restarts_the_window_and_a_late_one_confirms_it() {
+        let mut e = CostEstimator::new(99.0);
+        for _ in 0..10 {
+            e.record(150);
+        }
+        assert_eq!(e.estimate(), 150);
+        // The probe missed: it confirms the stall and joins the window.
+        assert_eq!(e.record_probe(160, false), 150);
+        // The probe made it: the stall is over; no prediction until the window refills.
+        assert_eq!(e.record_probe(30, true), 0);
+        for _ in 0..MIN_COST_SAMPLES - 2 {
+            assert_eq!(e.record(30), 0);
+        }
+        assert_eq!(e.record(30), 30);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use crate::error::Stage;
 
-use super::alarm::{AlarmState, Level, Transition};
+use super::alarm::{AlarmState, Level, Recovery, Transition};
 use super::monitor::MonitorSnapshot;
 
 /// Name of the deadline status in `/diagnostics`.
@@ -33,6 +33,26 @@ fn stage_name(stage: Option<Stage>) -> String {
     stage.map_or_else(|| "none".to_string(), |s| s.name().to_string())
 }
 
+/// `7/10 on-time frames to OK`, or `none`.
+fn recovery_value(recovery: Option<Recovery>) -> String {
+    recovery.map_or_else(
+        || "none".to_string(),
+        |r| format!("{}/{} on-time frames to {}", r.on_time, r.needed, r.to),
+    )
+}
+
+/// What follows a status message: the recovery progress and the end of the input.
+fn message_suffix(alarm: &AlarmState) -> String {
+    let mut suffix = String::new();
+    if let Some(r) = alarm.recovery {
+        suffix.push_str(&format!("; {r}"));
+    }
+    if alarm.input_ended {
+        suffix.push_str("; input ended");
+    }
+    suffix
+}
+
 /// The `redline: deadline` status for a snapshot.
 pub fn deadline_status(
     snapshot: &MonitorSnapshot,
@@ -52,7 +72,7 @@ pub fn deadline_status(
                 snapshot.consecutive_misses
             )
         }
-    };
+    } + &message_suffix(&snapshot.alarm);
     let mut values = vec![
         ("level".to_string(), snapshot.level.name().to_string()),
         ("budget_ms".to_string(), format!("{budget_ms}")),
@@ -71,6 +91,14 @@ pub fn deadline_status(
         ("frames_published".to_string(), a.published.to_string()),
         ("frames_dropped".to_string(), a.dropped.total().to_string()),
         ("frames_in_flight".to_string(), a.in_flight.to_string()),
+        (
+            "recovery".to_string(),
+            recovery_value(snapshot.alarm.recovery),
+        ),
+        (
+            "input_ended".to_string(),
+            snapshot.alarm.input_ended.to_string(),
+        ),
     ];
     for (reason, count) in snapshot.drops.iter().filter(|(_, n)| *n > 0) {
         values.push((format!("dropped.{reason}"), count.to_string()));
@@ -93,7 +121,7 @@ pub fn alarm_status(alarm: &AlarmState, hardware_id: &str) -> StatusContent {
             stage_name(alarm.stage)
         ),
         None => "OK: no transition yet".to_string(),
-    };
+    } + &message_suffix(alarm);
     StatusContent {
         level: alarm.level.diagnostic_byte(),
         name: ALARM_STATUS_NAME.to_string(),
@@ -105,6 +133,8 @@ pub fn alarm_status(alarm: &AlarmState, hardware_id: &str) -> StatusContent {
             ("stage".to_string(), stage_name(alarm.stage)),
             ("raised".to_string(), alarm.is_raised().to_string()),
             ("transitions".to_string(), alarm.transitions.to_string()),
+            ("recovery".to_string(), recovery_value(alarm.recovery)),
+            ("input_ended".to_string(), alarm.input_ended.to_string()),
         ],
     }
 }
@@ -154,11 +184,14 @@ mod tests {
     #[test]
     fn each_level_maps_to_its_diagnostic_byte_and_explains_itself() {
         let acc = Accounting::new();
-        let mut m = SafetyMonitor::new(&config(), MonoTime::from_nanos(0));
+        let mut m = SafetyMonitor::new(&config());
+        m.arm(MonoTime::from_nanos(0));
         let ok = deadline_status(&snapshot(&m, &acc, 1), 100.0, "cam0");
         assert_eq!((ok.level, ok.name.as_str()), (0, DEADLINE_STATUS_NAME));
         assert!(ok.message.contains("deadlines met"), "{}", ok.message);
         assert_eq!(value(&ok, "latency_p99_ms"), "45.00");
+        assert_eq!(value(&ok, "recovery"), "none");
+        assert_eq!(value(&ok, "input_ended"), "false");
         assert_eq!(ok.hardware_id, "cam0");
 
         let mut t = 1_000_000;
@@ -178,6 +211,7 @@ mod tests {
         );
         assert_eq!(value(&warn, "dropped.missed_at:infer"), "2");
         assert_eq!(value(&warn, "worst_stage"), "infer");
+        assert_eq!(value(&warn, "recovery"), "0/3 on-time frames to OK");
         for _ in 0..2 {
             t += 1_000_000;
             m.on_outcome(MonoTime::from_nanos(t), MISS);
@@ -206,6 +240,38 @@ mod tests {
     const MISS_REASON: DropReason = DropReason::MissedAt {
         stage: Stage::Infer,
     };
+
+    #[test]
+    fn recovery_progress_and_end_of_input_are_on_both_statuses() {
+        let acc = Accounting::new();
+        let mut m = SafetyMonitor::new(&config());
+        m.arm(MonoTime::from_nanos(0));
+        let mut t = 0;
+        let mut step = |m: &mut SafetyMonitor, outcome| {
+            t += 1_000_000;
+            m.on_outcome(MonoTime::from_nanos(t), outcome);
+        };
+        step(&mut m, MISS);
+        step(&mut m, MISS);
+        step(&mut m, Outcome::OnTime { latency_ns: 1 });
+        step(&mut m, Outcome::OnTime { latency_ns: 1 });
+        m.end_of_input(MonoTime::from_nanos(t));
+        let status = deadline_status(&snapshot(&m, &acc, t), 100.0, "cam0");
+        assert_eq!(value(&status, "recovery"), "2/3 on-time frames to OK");
+        assert_eq!(value(&status, "input_ended"), "true");
+        assert!(
+            status
+                .message
+                .ends_with("; recovering: 2/3 on-time frames (to OK); input ended"),
+            "{}",
+            status.message
+        );
+        let alarm = alarm_status(m.alarm(), "cam0");
+        assert_eq!(value(&alarm, "recovery"), "2/3 on-time frames to OK");
+        assert_eq!(value(&alarm, "input_ended"), "true");
+        assert!(alarm.message.starts_with("OK -> WARN: consecutive_misses"));
+        assert!(alarm.message.ends_with("input ended"), "{}", alarm.message);
+    }
 
     #[test]
     fn alarm_before_any_transition_is_ok() {

@@ -1,5 +1,5 @@
 //! Deadline arithmetic (ARCHITECTURE §2): admission at ingest, the per-hop check, per-stage
-//! budgets and predictive drops.
+//! budgets and predictive drops (with the stage a predicted miss is attributed to).
 //!
 //! At ingest, `age = ros_now − stamp` and `deadline = arrival + (budget − age)` on the
 //! monotonic clock; every later check uses the monotonic clock only. A stamp more than
@@ -128,11 +128,15 @@ impl DeadlinePolicy {
     }
 
     /// Predictive drop before `stage` runs: if `now` plus the expected cost of `stage` and every
-    /// stage after it passes the deadline, the frame cannot make it: `PredictedMiss{bottleneck}`,
-    /// attributed to the remaining stage with the largest expected cost.
+    /// stage after it passes the deadline, the frame cannot make it: `PredictedMiss{stage}`.
+    /// The stage named is where the time went: `stage` itself when the frame would still have
+    /// fit at `handed_over` (when it was handed to `stage`) and lost the difference waiting for
+    /// it — e.g. behind a slow frame there; otherwise the remaining stage with the largest
+    /// expected cost (the bottleneck).
     pub fn predict(
         &self,
         stage: Stage,
+        handed_over: MonoTime,
         now: MonoTime,
         deadline: &FrameDeadline,
         costs: &StageCosts,
@@ -140,13 +144,18 @@ impl DeadlinePolicy {
         if !self.predictive {
             return Ok(());
         }
-        if now.add_nanos(costs.expected_from(stage)) > deadline.deadline {
-            Err(DropReason::PredictedMiss {
-                stage: costs.bottleneck_from(stage),
-            })
-        } else {
-            Ok(())
+        let remaining = costs.expected_from(stage);
+        if now.add_nanos(remaining) <= deadline.deadline {
+            return Ok(());
         }
+        let waited_too_long = handed_over.add_nanos(remaining) <= deadline.deadline;
+        Err(DropReason::PredictedMiss {
+            stage: if waited_too_long {
+                stage
+            } else {
+                costs.bottleneck_from(stage)
+            },
+        })
     }
 }
 
@@ -274,19 +283,47 @@ mod tests {
         let d = p
             .admit(Stamp::new(0, 0), Stamp::new(0, 0), MonoTime::from_nanos(0))
             .unwrap();
+        let at = MonoTime::from_nanos;
         // At 49 ms: 49 + 40 + 10 = 99 ≤ 100 → fits.
         assert!(p
-            .predict(Stage::Infer, MonoTime::from_nanos(49 * MS), &d, &costs)
+            .predict(Stage::Infer, at(49 * MS), at(49 * MS), &d, &costs)
             .is_ok());
         assert_eq!(
-            p.predict(Stage::Infer, MonoTime::from_nanos(51 * MS), &d, &costs),
+            p.predict(Stage::Infer, at(51 * MS), at(51 * MS), &d, &costs),
             Err(DropReason::PredictedMiss {
                 stage: Stage::Infer
             })
         );
         // After infer, only decode's cost remains.
         assert!(p
-            .predict(Stage::Decode, MonoTime::from_nanos(89 * MS), &d, &costs)
+            .predict(Stage::Decode, at(89 * MS), at(89 * MS), &d, &costs)
             .is_ok());
+    }
+
+    #[test]
+    fn a_predicted_miss_names_the_stage_where_the_time_went() {
+        let p = policy();
+        let costs = StageCosts::new();
+        costs.set_expected(Stage::Preprocess, 2 * MS);
+        costs.set_expected(Stage::Infer, 40 * MS);
+        let d = p
+            .admit(Stamp::new(0, 0), Stamp::new(0, 0), MonoTime::from_nanos(0))
+            .unwrap();
+        let at = MonoTime::from_nanos;
+        // Handed to preprocess at 10 ms (10 + 42 fits), still waiting for it at 70 ms: the
+        // time went waiting for preprocess, not in infer.
+        assert_eq!(
+            p.predict(Stage::Preprocess, at(10 * MS), at(70 * MS), &d, &costs),
+            Err(DropReason::PredictedMiss {
+                stage: Stage::Preprocess
+            })
+        );
+        // Handed over at 60 ms, when 60 + 42 already did not fit: the bottleneck ahead.
+        assert_eq!(
+            p.predict(Stage::Preprocess, at(60 * MS), at(70 * MS), &d, &costs),
+            Err(DropReason::PredictedMiss {
+                stage: Stage::Infer
+            })
+        );
     }
 }

@@ -6,6 +6,7 @@
 //! over time.
 
 use crate::deadline::{MonoTime, Outcome};
+use crate::pipeline::camera::CameraId;
 
 /// Events buffered for a reader that drains them between frames.
 pub(crate) const FRAME_EVENT_CAPACITY: usize = 4096;
@@ -15,6 +16,8 @@ pub(crate) const FRAME_EVENT_CAPACITY: usize = 4096;
 pub struct FrameEvent {
     /// The frame's sequence number (`u64::MAX` for a message superseded before ingest).
     pub seq: u64,
+    /// The camera the frame came from.
+    pub camera: CameraId,
     /// When the outcome happened (monotonic).
     pub at: MonoTime,
     pub outcome: Outcome,

@@ -1,31 +1,40 @@
-//! Stage threads connected by a latest-wins slot and bounded channels, moving pooled buffers.
+//! Stage threads connected by latest-wins slots and bounded channels, moving pooled buffers;
+//! several cameras share one engine through a deadline-aware batch former.
 //!
 //! ```text
-//! submit(msg) ─► [ingress queue] ─► ingest ─► [latest-wins slot, cap 1] ─► preprocess
-//!                 oldest evicted:    header,     evicted frame: Superseded,     │ bounded
-//!                 Superseded         admit,      buffer back to its pool        ▼ channels
-//!                                    copy once                        infer ─► decode ─► publish
+//! camera c: submit_to(c, msg) ─► [ingress queue] ─► ingest ─► [latest-wins] ─► preprocess ─► [ready, latest-wins]
+//!                                                                                                  │ every camera
+//!                     batch former (EDF, cost(b), criticality, holds) on the engine thread ◄──────┘
+//!                         │ row i ← fused pass of frame i, then one engine run over b rows
+//!                         ▼
+//!                     row stage (decode each row) ─► publish (deadline checked last) ─► per-camera sink
 //! ```
 //!
-//! One thread per stage, each set up through [`crate::rt`] (pinning, SCHED_FIFO). At every hop
-//! the frame's deadline is checked (`MissedAt{stage}`), then whether the expected cost of the
-//! remaining stages still fits (`PredictedMiss{stage}`), then the stage runs, then its optional
-//! budget is checked. After five predicted misses in a row at a stage, the next frame goes
-//! through as a *probe* (no predictive checks, deadline checks as usual) and its measurements
-//! restart the cost estimates, so costs inflated by a stall that has ended cannot keep every
-//! frame dropped. Publish checks the deadline last, immediately before the send: nothing is
-//! ever published after its deadline. Every outcome updates the lock-free accounting and the
-//! safety monitor (a short-held lock, never across stages). In steady state nothing here
-//! allocates.
+//! One thread per camera stage and per shared stage, each set up through [`crate::rt`]
+//! (pinning, SCHED_FIFO). At every hop the frame's deadline is checked (`MissedAt{stage}`),
+//! then whether the expected cost of the remaining stages still fits (`PredictedMiss{stage}`),
+//! then the stage runs, then its optional budget is checked. The predicted-miss decision is each
+//! stage's [`PredictionGate`](crate::deadline::PredictionGate): the second predicted miss in a
+//! row goes through as a *probe* (no predictive checks, deadline checks as usual), then every
+//! 4th while predictions keep failing; a probe still in time restarts the stage's cost estimate,
+//! so costs inflated by a stall that has ended cannot keep frames dropped. The engine thread asks the
+//! [`BatchFormer`] which waiting frames run together (see [`former`]). Publish checks the
+//! deadline last, immediately before the send: nothing is ever published after its deadline.
+//! Every outcome updates the lock-free accounting (per camera) and the safety monitors (one per
+//! camera and one for the engine; a short-held lock, never across stages). In steady state
+//! nothing here allocates.
 //!
 //! # Plugging in stages
 //!
-//! Implement [`IngestStage`] (header, then the single copy of the pixels into a pooled buffer),
-//! [`ProcessStage`] for preprocess/infer/decode (consume the input, produce the output — e.g.
-//! a `Lease` of a tensor from a [`crate::frame::Pool`]), and [`PublishStage`] for the sink.
-//! Closures work through [`FnStage`]. Return `FrameError::PoolExhausted(stage)` when a pool is
-//! empty, `FrameError::BadInput(kind)` for bad data, `FrameError::Engine` for engine failures;
-//! a panic in a stage is caught and counted as `EngineError`.
+//! Per camera, implement [`IngestStage`] (header, then the single copy of the pixels into a
+//! pooled buffer) and [`ProcessStage`] for preprocessing. Shared: a [`BatchStage`] for the
+//! engine (`open` a pooled batch, `add` each frame as a row, `run`), a [`RowStage`] that turns
+//! each row of a finished batch into one frame's output, and a [`PublishStage`] for the sink
+//! (it sees [`FrameMeta::camera`]). [`StageSet::single`] builds a one-camera pipeline from
+//! single-frame stages (closures work through [`FnStage`]). Return
+//! `FrameError::PoolExhausted(stage)` when a pool is empty, `FrameError::BadInput(kind)` for bad
+//! data, `FrameError::Engine` for engine failures; a panic in a stage is caught and counted as
+//! `EngineError`.
 //!
 //! Pools are the integrator's: create them before [`Pipeline::start`] with
 //! `pipeline.frame_pool_size` / `pipeline.tensor_pool_size` buffers, so that memory locking
@@ -33,24 +42,27 @@
 //!
 //! # For the replay driver
 //!
-//! Feed records with [`Pipeline::submit`] (pace it yourself; the ingress queue keeps the newest
-//! `pipeline.channel_capacity` messages), then [`Pipeline::shutdown`] returns a
-//! [`PipelineSummary`]: exact accounting (`summary.accounting.balances()`), per-stage and
-//! end-to-end histograms, every monitor transition with its time, and the real-time grants.
+//! Feed records with [`Pipeline::submit_to`] (pace it yourself; each camera's ingress queue
+//! keeps its newest `pipeline.channel_capacity` messages), then [`Pipeline::shutdown`] returns a
+//! [`PipelineSummary`]: exact accounting per camera and overall
+//! (`summary.accounting.balances()`), per-stage and end-to-end histograms, every level change
+//! with its time, the batch former's decisions, and the real-time grants.
 //!
 //! # For the ROS 2 node
 //!
-//! Call [`Pipeline::submit`] (or a cloned [`Pipeline::submitter`]) from the subscription
-//! callback (never blocks, never allocates), read
-//! [`Pipeline::transitions`] to publish alarms as they happen, and publish
-//! [`Pipeline::snapshot`] on `/diagnostics` every `monitor.diagnostics_period_ms`. The watchdog
-//! (sensor and output silence) runs on its own thread.
+//! Call a [`Submitter`] of each camera from its subscription callback (never blocks, never
+//! allocates), read [`Pipeline::transitions`] to publish alarms as they happen, and publish
+//! [`Pipeline::snapshot_of`] each of [`Pipeline::monitors`] on `/diagnostics` every
+//! `monitor.diagnostics_period_ms`. The watchdog (sensor and output silence) runs on its own
+//! thread.
 //!
 //! # Example
 //!
 //! ```
 //! use std::sync::Arc;
-//! use redline::config::{DeadlineConfig, MonitorConfig, PipelineConfig, StageThreadConfig};
+//! use redline::config::{
+//!     BatchingConfig, DeadlineConfig, MonitorConfig, PipelineConfig, StageThreadConfig,
+//! };
 //! use redline::deadline::SystemClock;
 //! use redline::error::{FrameError, Stage};
 //! use redline::frame::{Lease, Pool, Stamp};
@@ -80,17 +92,19 @@
 //!         recover_after_on_time: 10, sensor_timeout_ms: 500.0, output_timeout_ms: 1000.0,
 //!         diagnostics_period_ms: 1000.0 },
 //!     pipeline: PipelineConfig { frame_pool_size: 4, tensor_pool_size: 3, channel_capacity: 2,
-//!         stages: [StageThreadConfig::default(); 5], lock_memory: false },
+//!         stages: [StageThreadConfig::default(); 5], lock_memory: false, memory_budget_mb: 1024 },
+//!     cameras: vec![CameraSettings::named("front", 100.0)],
+//!     batching: BatchingConfig::default(),
 //! };
 //! let clock = Arc::new(SystemClock::new());
 //! let frames = Pool::new(4, |_| Vec::with_capacity(64)).unwrap();
-//! let pipeline = Pipeline::start(&settings, clock.clone(), StageSet {
-//!     ingest: Ingest { frames },
-//!     preprocess: FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| Ok(f.len())),
-//!     infer: FnStage(|n: usize, _: &FrameMeta| Ok(n * 2)),
-//!     decode: FnStage(|n: usize, _: &FrameMeta| Ok(n + 1)),
-//!     publish: FnStage(|_n: usize, _: &FrameMeta| Ok(())),
-//! }).unwrap();
+//! let pipeline = Pipeline::start(&settings, clock.clone(), StageSet::single(
+//!     Ingest { frames },
+//!     FnStage(|f: Lease<Vec<u8>>, _: &FrameMeta| Ok(f.len())),
+//!     FnStage(|n: usize, _: &FrameMeta| Ok(n * 2)),
+//!     FnStage(|n: usize, _: &FrameMeta| Ok(n + 1)),
+//!     FnStage(|_n: usize, _: &FrameMeta| Ok(())),
+//! )).unwrap();
 //! use redline::deadline::Clock;
 //! pipeline.submit((clock.ros_now(), vec![1, 2, 3]));
 //! let live = pipeline.snapshot();            // for /diagnostics
@@ -100,19 +114,33 @@
 //! # let _ = live;
 //! ```
 
+mod assemble;
+mod camera;
+mod camera_threads;
+mod engine_thread;
 mod events;
+pub mod former;
 mod handle;
+mod inflight;
+mod monitors;
 mod observe;
+mod output_threads;
+mod rules;
 mod shared;
+pub mod sim;
 mod slot;
 mod stage;
-mod workers;
 
+pub use camera::{CameraId, CameraSettings};
 pub use events::FrameEvent;
+pub use former::{BatchFormer, FormerStats};
 pub use handle::{
-    Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted, Submitter,
+    CameraSummary, Pipeline, PipelineError, PipelineSettings, PipelineSummary, Stopped, Submitted,
+    Submitter,
 };
+pub use monitors::{worst, LevelChange, MonitorId};
 pub use observe::RunningPipeline;
 pub use stage::{
-    FnStage, FrameHeader, FrameMeta, IngestStage, ProcessStage, PublishStage, StageSet,
+    BatchStage, CameraStages, FnStage, FrameHeader, FrameMeta, IngestStage, PerRow, ProcessStage,
+    PublishStage, RowStage, Single, StageSet, Unbatched,
 };

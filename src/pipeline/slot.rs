@@ -21,12 +21,28 @@ impl<T> Slot<T> {
     /// A slot holding at most `capacity` items (≥ 1) and the parker of its single consumer.
     pub(crate) fn new(capacity: usize) -> (Self, Parker) {
         let parker = Parker::new();
-        let slot = Self {
-            queue: ArrayQueue::new(capacity.max(1)),
-            unparker: parker.unparker().clone(),
-            closed: AtomicBool::new(false),
-        };
+        let slot = Self::with_unparker(capacity, parker.unparker().clone());
         (slot, parker)
+    }
+
+    /// A slot whose consumer already has a parker (one consumer reading several slots, like
+    /// the engine thread reading every camera's ready slot).
+    pub(crate) fn with_unparker(capacity: usize, unparker: Unparker) -> Self {
+        Self {
+            queue: ArrayQueue::new(capacity.max(1)),
+            unparker,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The next item if there is one, without waiting.
+    pub(crate) fn try_take(&self) -> Option<T> {
+        self.queue.pop()
+    }
+
+    /// True once closed and drained: nothing more will come out.
+    pub(crate) fn is_finished(&self) -> bool {
+        self.closed.load(Ordering::SeqCst) && self.queue.is_empty()
     }
 
     /// Put `item` in; when full, the oldest item is evicted and returned. Never blocks.
@@ -42,7 +58,7 @@ impl<T> Slot<T> {
         self.unparker.unpark();
     }
 
-    #[cfg(test)]
+    /// Items waiting now.
     pub(crate) fn len(&self) -> usize {
         self.queue.len()
     }

@@ -9,10 +9,12 @@ mod compressed;
 #[cfg(feature = "cuda")]
 pub mod cuda;
 mod fused;
+mod jpeg_scan;
 mod source_rows;
 mod spec;
 mod taps;
 
-pub use compressed::CompressedDecoder;
+pub use compressed::{CompressedDecoder, CompressedFormat, CompressedHeader, PNG_WORKING_BYTES};
 pub use fused::{Preprocessor, TensorMut};
+pub use jpeg_scan::{JpegFrame, JpegProblem, JpegScanCheck};
 pub use spec::{Placement, PreprocessSpec};

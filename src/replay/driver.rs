@@ -1,30 +1,36 @@
-//! The replay loop: read the bag, pace and re-stamp each frame onto the live clock, submit it
-//! to the real pipeline, record diagnostics and alarm transitions into the output recording as
-//! they happen, then shut down and assemble the report.
+//! The replay loop: choose the cameras (image topics) to answer, read their messages in
+//! recording order, pace and re-stamp each frame onto the live clock, submit it to its camera
+//! of the real pipeline, record diagnostics and alarms into the output recording as they happen,
+//! then shut down and assemble the report.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam::channel::Sender;
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::bag::{Bag, BagError, IMAGE_TYPE};
-use crate::config::{Config, ImageTransport, OutputConfig};
-use crate::deadline::{
-    alarm_status, deadline_status, Clock, StatusContent, SystemClock, Transition,
+use crossbeam::channel::Sender;
+
+use crate::bag::{Bag, BagError, BagLimits};
+use crate::config::{Config, OutputConfig};
+use crate::deadline::{Clock, ManualClock, MonoTime, SystemClock};
+use crate::infer::{load_warm, FaultKind, ModelError};
+use crate::pipeline::sim::{simulate, Arrival, SimCosts, SimOptions};
+use crate::pipeline::{
+    FrameEvent, Pipeline, PipelineError, PipelineSettings, PipelineSummary, RunningPipeline,
 };
-use crate::frame::{Pool, Stamp};
-use crate::infer::{load_warm, ModelError};
-use crate::msgs::{write_diagnostic_array, write_diagnostic_status, DiagnosticStatusView};
-use crate::pipeline::{FrameEvent, Pipeline, PipelineError, PipelineSettings, RunningPipeline};
 use crate::report::{ReplayReport, ReportError, ReportFiles};
 use crate::stages;
 
-use super::fault::engine_faults;
+use super::cameras::{choose_cameras, ReplayCamera};
+use super::fault::{engine_faults, FaultSpec};
+use super::feeder::{read_stamp, write_stamp, Feeder};
+use super::interleave::Interleaved;
+use super::interrupt;
 use super::options::ReplayOptions;
-use super::output::{OutputChannel, OutputError, OutputRecord, OutputTopics, OutputWriter};
+use super::output::{check_out_dir, OutputError, OutputRecord, OutputTopics, OutputWriter};
+use super::recorder::DiagnosticsRecorder;
 use super::report_builder::{build_report, RunFacts};
-use super::schedule::{Delivery, Pacing, Schedule};
+use super::schedule::Schedule;
 use super::sink::ReplaySink;
 
 /// Why a replay could not run (bag damage found *during* a replay is reported, not returned).
@@ -49,128 +55,169 @@ pub struct ReplayOutcome {
     pub files: ReportFiles,
 }
 
+/// After this many frames the replay logs that it is under way.
+const FIRST_FRAMES: u64 = 3;
+
 /// How long to wait for in-flight frames after the last one was submitted.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
+/// Topic names of the output recording for `cameras` (relative names recorded under `/`).
+pub(crate) fn output_topics(config: &Config) -> OutputTopics {
+    let out = &config.output;
+    let cameras = config.camera_list();
+    if config.cameras.from_input {
+        return OutputTopics {
+            detections: vec![OutputConfig::absolute(&out.detections_topic)],
+            diagnostics: OutputConfig::absolute(&out.diagnostics_topic),
+            camera_alarms: Vec::new(),
+            alarm: OutputConfig::absolute(&out.alarm_topic),
+        };
+    }
+    let under = |camera: &str, topic: &str| OutputConfig::absolute(&format!("{camera}/{topic}"));
+    OutputTopics {
+        detections: cameras
+            .iter()
+            .map(|c| under(&c.name, &out.detections_topic))
+            .collect(),
+        diagnostics: OutputConfig::absolute(&out.diagnostics_topic),
+        camera_alarms: cameras
+            .iter()
+            .map(|c| under(&c.name, &out.alarm_topic))
+            .collect(),
+        alarm: OutputConfig::absolute(&out.alarm_topic),
+    }
+}
+
+/// How the replay's time runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ReplayClock {
+    /// The system clock: the stage threads run for real.
+    Wall,
+    /// A virtual clock advanced by a cost model: deterministic, whatever the machine's load.
+    Virtual(Box<SimCosts>),
+}
+
+impl ReplayClock {
+    pub fn name(&self) -> &'static str {
+        match self {
+            ReplayClock::Wall => "wall",
+            ReplayClock::Virtual(_) => "virtual",
+        }
+    }
+}
+
+/// What an executor hands back to the report.
+struct Executed {
+    summary: PipelineSummary,
+    stopped: stages::PerceptionStages<Vec<u8>, ReplaySink>,
+    timeline: Vec<FrameEvent>,
+    start: MonoTime,
+    duration: Duration,
+    /// The signal that stopped the replay early, if one did.
+    interrupted_by: Option<&'static str>,
+}
+
+/// Everything both executors start from.
+struct Prepared<'a> {
+    opts: &'a ReplayOptions,
+    config: &'a Config,
+    settings: PipelineSettings,
+    feeder: Feeder,
+    records: Sender<OutputRecord>,
+    expected: usize,
+    hardware_id: String,
+}
+
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
-    let bag = Bag::open(&opts.bag)?;
+    check_out_dir(&opts.out_dir, &opts.bag)?;
+    let bag = Bag::open_with_limits(&opts.bag, BagLimits::for_images(opts.config.input.limits))?;
     let mut config = opts.config.clone();
     let mut notes = Vec::new();
-    let topic = choose_topic(&bag, &config, opts.topic.as_deref(), &mut notes)?;
-    config.input.topic = topic.name.clone();
-    config.input.transport = if topic.type_name == IMAGE_TYPE {
-        ImageTransport::Raw
-    } else {
-        ImageTransport::Compressed
-    };
-    let expected = topic.message_count.unwrap_or(0) as usize;
-
-    let engine = load_warm(&config.model, engine_faults(&opts.faults))?;
-    let output = OutputWriter::start(
-        &opts.out_dir,
-        &OutputTopics {
-            detections: OutputConfig::absolute(&config.output.detections_topic),
-            diagnostics: OutputConfig::absolute(&config.output.diagnostics_topic),
-            alarm: OutputConfig::absolute(&config.output.alarm_topic),
-        },
-    )?;
+    let cameras = choose_cameras(&bag, &mut config, &opts.cameras, &mut notes)?;
+    let expected: usize = cameras
+        .iter()
+        .map(|c| c.topic.message_count.unwrap_or(0) as usize)
+        .sum::<usize>()
+        .min(1 << 20);
+    let virtual_clock = matches!(opts.clock, ReplayClock::Virtual(_));
+    // On a virtual clock an engine delay is virtual time, not a sleep (see `SimCosts`).
+    let faults: Vec<_> = engine_faults(&opts.faults)
+        .into_iter()
+        .filter(|f| !virtual_clock || f.kind == FaultKind::Error)
+        .collect();
+    let engine = load_warm(&config.model, faults)?;
+    let output = OutputWriter::start(&opts.out_dir, &output_topics(&config))?;
     let records = output.sender();
     let sink = ReplaySink::new(
         records.clone(),
         config.model.class_names.clone(),
-        expected,
         config.pipeline.channel_capacity + 8,
+        virtual_clock,
     );
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
-    let clock = Arc::new(SystemClock::new());
-    let settings = PipelineSettings::from_config(&config);
-    let pipeline = Pipeline::start(&settings, clock.clone(), stage_set)?;
-    let rt = pipeline.rt_report();
-    notes.push(format!("real-time setup: {}", rt.summary()));
-    let events = pipeline.frame_events();
-    let start_mono = clock.now();
-    let start_ros = clock.ros_now();
-    let started = Instant::now();
-
-    let mut diag = DiagnosticsRecorder::new(&config, clock.clone(), records);
-    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(expected + 16);
-    let mut errors = Vec::new();
-    let mut schedule = Schedule::new(opts.pacing, &opts.faults);
-    let mut held: Vec<Vec<u8>> = Vec::new();
-    let mut suppressed = 0u64;
-    let progress = progress_bar(opts.progress, expected as u64);
-
-    for (index, message) in bag.messages(&topic.name).enumerate() {
-        let mut message = match message {
-            Ok(m) => m,
-            Err(e) => {
-                errors.push(e.to_string());
-                break;
-            }
-        };
-        progress.inc(1);
-        let stamp_ns =
-            read_stamp(&message.data).map_or(message.log_time_ns as i64, Stamp::as_nanos);
-        let delivery = schedule.delivery(index as u64, message.log_time_ns as i64, stamp_ns);
-        let Delivery::Deliver {
-            at,
-            stamp_offset_ns,
-        } = delivery
-        else {
-            suppressed += 1;
-            continue;
-        };
-        let burst = schedule.burst_hold(message.log_time_ns as i64);
-        match opts.pacing {
-            Pacing::MaxSpeed => wait_for_room(&pipeline),
-            _ => sleep_until(started + at, &pipeline, &mut diag),
+    let topic_names: Vec<&str> = cameras.iter().map(|c| c.topic.name.as_str()).collect();
+    let prepared = |start_ros| Prepared {
+        opts,
+        config: &config,
+        settings: PipelineSettings::from_config(&config),
+        feeder: Feeder::new(
+            &bag,
+            &topic_names,
+            Schedule::new(opts.pacing, &opts.faults)
+                .with_max_log_gap_ms(config.input.max_log_gap_ms),
+            start_ros,
+        ),
+        records: records.clone(),
+        expected,
+        hardware_id: opts.bag.display().to_string(),
+    };
+    let (executed, feeder) = match &opts.clock {
+        ReplayClock::Wall => {
+            let clock = Arc::new(SystemClock::new());
+            let mut p = prepared(clock.ros_now());
+            let executed = run_on_threads(&mut p, clock, stage_set, &mut notes)?;
+            (executed, p.feeder)
         }
-        let stamp = match stamp_offset_ns {
-            Some(offset) => start_ros.offset_nanos(offset),
-            None => clock.ros_now(),
-        };
-        write_stamp(&mut message.data, stamp);
-        match burst {
-            Some(0) => {
-                for frame in held.drain(..) {
-                    pipeline.submit(frame);
-                }
-                pipeline.submit(message.data);
-            }
-            Some(_) => held.push(message.data),
-            None => {
-                pipeline.submit(message.data);
-            }
+        ReplayClock::Virtual(costs) => {
+            // Virtual ROS time starts at the first recorded stamp: the same on every run.
+            let first = Interleaved::new(&bag, &topic_names)
+                .find_map(|(_, m)| m.ok())
+                .and_then(|m| read_stamp(&m.data))
+                .unwrap_or_default();
+            let clock = Arc::new(ManualClock::new(first));
+            let mut p = prepared(first);
+            let mut costs = SimCosts::clone(costs);
+            costs.engine_delays = engine_delays(&opts.faults);
+            let executed = run_simulated(&mut p, clock, stage_set, costs, &mut notes)?;
+            (executed, p.feeder)
         }
-        diag.poll(&pipeline);
-        timeline.extend(events.try_iter());
-    }
-    for frame in held.drain(..) {
-        pipeline.submit(frame);
-    }
-    wait_until_drained(&pipeline, &mut diag);
-    progress.finish_and_clear();
-    diag.poll(&pipeline);
-    diag.emit_diagnostics(&pipeline.snapshot());
-    let wall = started.elapsed();
-    let (summary, stopped) = pipeline.shutdown()?;
-    timeline.extend(events.try_iter());
-    diag.drain(&pipeline_transitions_after_shutdown(
-        &summary.transitions,
-        diag.alarms_written,
-    ));
-    let (counts, overflow) = stopped.publish.0.into_results();
-    drop(diag);
+    };
+    drop(records);
+    let Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+        interrupted_by,
+    } = executed;
+    let overflow = stopped.publish.0.into_overflow();
     let written = output.finish()?;
+    let mut errors = feeder.errors.clone();
     if overflow > 0 {
         errors.push(format!(
             "{overflow} detection messages could not be queued for the output recording"
         ));
     }
-    if suppressed > 0 {
+    notes.extend(super::schedule::describe_gaps(
+        feeder.schedule(),
+        config.input.max_log_gap_ms,
+    ));
+    if feeder.suppressed > 0 {
         notes.push(format!(
-            "{suppressed} frames withheld by sensor-silence faults"
+            "{} frames withheld by sensor-silence faults",
+            feeder.suppressed
         ));
     }
     notes.push(format!(
@@ -183,62 +230,184 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let report = build_report(RunFacts {
         opts,
         config: &config,
-        topic: &topic.name,
+        cameras: &cameras,
         summary: &summary,
         timeline: &timeline,
-        counts: &counts,
-        start: start_mono,
-        wall,
+        counts: &written.frame_detections,
+        start,
+        wall: duration,
         errors,
         notes,
+        interrupted_by,
     });
     let files = crate::report::write_report(&report, &opts.out_dir)?;
     Ok(ReplayOutcome { report, files })
 }
 
-/// The topic to replay and why (a note when the configured one is not in the bag).
-fn choose_topic(
-    bag: &Bag,
-    config: &Config,
-    cli: Option<&str>,
+/// The engine delays of `faults` as virtual cost (nanoseconds per run that contains them).
+fn engine_delays(faults: &[FaultSpec]) -> Vec<(std::ops::Range<u64>, u64)> {
+    faults
+        .iter()
+        .filter_map(|f| match f {
+            FaultSpec::InferDelay { delay, frames } => Some((
+                frames.clone(),
+                u64::try_from(delay.as_nanos()).unwrap_or(u64::MAX),
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The stage threads on the system clock, fed at the recorded pace.
+fn run_on_threads(
+    p: &mut Prepared<'_>,
+    clock: Arc<SystemClock>,
+    stage_set: stages::PerceptionStages<Vec<u8>, ReplaySink>,
     notes: &mut Vec<String>,
-) -> Result<crate::bag::TopicInfo, BagError> {
-    if let Some(topic) = cli {
-        return bag.choose_image_topic(topic);
-    }
-    let configured = config.input.topic.as_str();
-    match bag.choose_image_topic(configured) {
-        Ok(t) => {
-            notes.push(format!("replaying {} (input.topic)", t.name));
-            Ok(t)
+) -> Result<Executed, ReplayError> {
+    let pipeline = Pipeline::start(&p.settings, clock.clone(), stage_set)?;
+    notes.push(format!(
+        "real-time setup: {}",
+        pipeline.rt_report().summary()
+    ));
+    let events = pipeline.frame_events();
+    // The replay starts now, after the set-up: stamps and deliveries count from here.
+    p.feeder.start_at(clock.ros_now());
+    let start = clock.now();
+    let started = Instant::now();
+    let cameras = p.config.camera_list().len();
+    let mut diag =
+        DiagnosticsRecorder::new(p.config, &p.hardware_id, clock.clone(), p.records.clone());
+    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
+    let progress = progress_bar(p.opts.progress, p.expected as u64);
+    let mut interrupted_by = None;
+    let mut submitted = 0u64;
+    for mut frame in p.feeder.by_ref() {
+        progress.inc(1);
+        match frame.at {
+            None => {
+                wait_for_room(&pipeline, cameras);
+                write_stamp(&mut frame.data, clock.ros_now());
+            }
+            Some(at) => {
+                if let Some(when) = started.checked_add(at) {
+                    sleep_until(when, &pipeline, &mut diag);
+                }
+            }
         }
-        Err(BagError::TopicNotFound { .. }) if !configured.is_empty() => {
-            let t = bag.choose_image_topic("")?;
-            notes.push(format!(
-                "input.topic {configured} is not in the bag; replaying its only image topic {}",
-                t.name
-            ));
-            Ok(t)
+        // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
+        if let Some(signal) = interrupt::requested() {
+            interrupted_by = Some(signal.name());
+            break;
         }
-        Err(e) => Err(e),
+        pipeline.submit_to(frame.camera, frame.data);
+        submitted += 1;
+        if submitted == FIRST_FRAMES {
+            tracing::info!(frames = submitted, "replay: first frames submitted");
+        }
+        diag.poll(&pipeline);
+        timeline.extend(events.try_iter());
     }
+    // The end of the bag is not sensor silence.
+    pipeline.end_of_input();
+    wait_until_drained(&pipeline, &mut diag);
+    progress.finish_and_clear();
+    diag.poll(&pipeline);
+    diag.emit_diagnostics(&pipeline);
+    let duration = started.elapsed();
+    let (summary, stopped) = pipeline.shutdown()?;
+    timeline.extend(events.try_iter());
+    let recorded = diag.changes_recorded;
+    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    Ok(Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+        interrupted_by,
+    })
 }
 
-/// The stamp in a serialised image message's header (bytes 4..12 after the CDR header).
-fn read_stamp(cdr: &[u8]) -> Option<Stamp> {
-    let b = cdr.get(4..12)?;
-    let sec = i32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-    let nanosec = u32::from_le_bytes([b[4], b[5], b[6], b[7]]);
-    Some(Stamp { sec, nanosec })
+/// The same stages on a virtual clock (see [`crate::pipeline::sim`]).
+fn run_simulated(
+    p: &mut Prepared<'_>,
+    clock: Arc<ManualClock>,
+    stage_set: stages::PerceptionStages<Vec<u8>, ReplaySink>,
+    costs: SimCosts,
+    notes: &mut Vec<String>,
+) -> Result<Executed, ReplayError> {
+    notes.push(format!(
+        "virtual clock: seed {}, costs ingest {}, preprocess {}, infer {}, decode {}, publish {}",
+        costs.seed,
+        costs.stages[0],
+        costs.stages[1],
+        costs.stages[2],
+        costs.stages[3],
+        costs.stages[4]
+    ));
+    let start = clock.now();
+    let mut diag =
+        DiagnosticsRecorder::new(p.config, &p.hardware_id, clock.clone(), p.records.clone());
+    diag.block_on_full_queue();
+    let mut timeline: Vec<FrameEvent> = Vec::with_capacity(p.expected + 16);
+    let cameras = p.config.camera_list().len() as u64;
+    let mut interrupted_by = None;
+    // SIGINT/SIGTERM: stop reading; what was submitted drains and is reported.
+    let arrivals = p
+        .feeder
+        .by_ref()
+        .take_while(|_| match interrupt::requested() {
+            Some(signal) => {
+                interrupted_by = Some(signal.name());
+                false
+            }
+            None => true,
+        })
+        .map(|frame| Arrival {
+            at: frame
+                .at
+                .map(|at| start.add_nanos(u64::try_from(at.as_nanos()).unwrap_or(u64::MAX))),
+            camera: frame.camera,
+            message: frame.data,
+        });
+    let (summary, stopped) = simulate(
+        &p.settings,
+        clock.clone(),
+        stage_set,
+        arrivals,
+        SimOptions {
+            costs,
+            max_in_flight: 2 * cameras,
+            restamp: Some(Box::new(|data: &mut Vec<u8>, stamp| {
+                write_stamp(data, stamp)
+            })),
+        },
+        |view| {
+            diag.poll(view);
+            timeline.extend(view.frame_events().try_iter());
+        },
+    )?;
+    let duration = Duration::from_nanos(clock.now().nanos_since(start));
+    let recorded = diag.changes_recorded;
+    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+    Ok(Executed {
+        summary,
+        stopped,
+        timeline,
+        start,
+        duration,
+        interrupted_by,
+    })
 }
 
-/// Move the header stamp of a serialised message (a no-op on a message too short to have one:
-/// ingest will reject it as malformed).
-fn write_stamp(cdr: &mut [u8], stamp: Stamp) {
-    if let Some(b) = cdr.get_mut(4..12) {
-        b[..4].copy_from_slice(&stamp.sec.to_le_bytes());
-        b[4..].copy_from_slice(&stamp.nanosec.to_le_bytes());
-    }
+/// The camera list of a replay, for reports.
+pub(crate) fn topics_of(cameras: &[ReplayCamera]) -> String {
+    cameras
+        .iter()
+        .map(|c| c.topic.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
@@ -255,11 +424,11 @@ fn progress_bar(enabled: bool, len: u64) -> ProgressBar {
     bar
 }
 
-/// Sleep until `when`, keeping diagnostics flowing.
+/// Sleep until `when` (or an interrupt), keeping diagnostics flowing.
 fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsRecorder) {
     loop {
         let now = Instant::now();
-        if now >= when {
+        if now >= when || interrupt::requested().is_some() {
             return;
         }
         diag.poll(pipeline);
@@ -267,9 +436,10 @@ fn sleep_until(when: Instant, pipeline: &dyn RunningPipeline, diag: &mut Diagnos
     }
 }
 
-/// Max speed: submit the next frame once fewer than two are in flight (pipelined, not flooded).
-fn wait_for_room(pipeline: &dyn RunningPipeline) {
-    while pipeline.accounting().in_flight >= 2 {
+/// Max speed: submit the next frame once fewer than two per camera are in flight (pipelined,
+/// not flooded).
+fn wait_for_room(pipeline: &dyn RunningPipeline, cameras: usize) {
+    while pipeline.accounting().in_flight >= 2 * cameras as u64 {
         std::thread::sleep(Duration::from_micros(200));
     }
 }
@@ -279,99 +449,5 @@ fn wait_until_drained(pipeline: &dyn RunningPipeline, diag: &mut DiagnosticsReco
     while pipeline.accounting().in_flight > 0 && Instant::now() < until {
         diag.poll(pipeline);
         std::thread::sleep(Duration::from_millis(2));
-    }
-}
-
-/// Transitions from the complete log that the live channel did not deliver.
-fn pipeline_transitions_after_shutdown(log: &[Transition], already: usize) -> Vec<Transition> {
-    log.iter().skip(already).copied().collect()
-}
-
-/// Writes `/diagnostics` at the configured period and an alarm message on every transition.
-struct DiagnosticsRecorder {
-    clock: Arc<SystemClock>,
-    records: Sender<OutputRecord>,
-    buffers: Pool<Vec<u8>>,
-    budget_ms: f64,
-    period: Duration,
-    last: Option<Instant>,
-    hardware_id: String,
-    alarm: crate::deadline::AlarmState,
-    alarms_written: usize,
-}
-
-impl DiagnosticsRecorder {
-    fn new(config: &Config, clock: Arc<SystemClock>, records: Sender<OutputRecord>) -> Self {
-        Self {
-            clock,
-            records,
-            buffers: Pool::at_least_one(16, |_| Vec::with_capacity(4096)),
-            budget_ms: config.deadline.budget_ms,
-            period: Duration::from_secs_f64(config.monitor.diagnostics_period_ms / 1000.0),
-            last: None,
-            hardware_id: config.input.topic.clone(),
-            alarm: Default::default(),
-            alarms_written: 0,
-        }
-    }
-
-    fn poll(&mut self, pipeline: &dyn RunningPipeline) {
-        let live: Vec<Transition> = pipeline.transitions().try_iter().collect();
-        let transitioned = !live.is_empty();
-        self.drain(&live);
-        let due = self.last.is_none_or(|t| t.elapsed() >= self.period);
-        if due || transitioned {
-            self.emit_diagnostics(&pipeline.snapshot());
-        }
-    }
-
-    /// Record alarm messages for these transitions.
-    fn drain(&mut self, transitions: &[Transition]) {
-        for t in transitions {
-            self.alarm.apply(t);
-            let status = alarm_status(&self.alarm, &self.hardware_id);
-            self.write(OutputChannel::Alarm, &status, |buf, view| {
-                write_diagnostic_status(buf, view)
-            });
-            self.alarms_written += 1;
-        }
-    }
-
-    fn emit_diagnostics(&mut self, snapshot: &crate::deadline::MonitorSnapshot) {
-        self.last = Some(Instant::now());
-        let status = deadline_status(snapshot, self.budget_ms, &self.hardware_id);
-        let stamp = self.clock.ros_now();
-        self.write(OutputChannel::Diagnostics, &status, |buf, view| {
-            write_diagnostic_array(buf, stamp, "", std::slice::from_ref(view))
-        });
-    }
-
-    fn write(
-        &mut self,
-        channel: OutputChannel,
-        status: &StatusContent,
-        serialise: impl Fn(&mut Vec<u8>, &DiagnosticStatusView<'_>),
-    ) {
-        let Some(mut buf) = self.buffers.try_lease() else {
-            return;
-        };
-        let values: Vec<(&str, &str)> = status
-            .values
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        let view = DiagnosticStatusView {
-            level: status.level,
-            name: &status.name,
-            message: &status.message,
-            hardware_id: &status.hardware_id,
-            values: &values,
-        };
-        serialise(&mut buf, &view);
-        let _ = self.records.try_send(OutputRecord {
-            channel,
-            log_time_ns: self.clock.ros_now().as_nanos().max(0) as u64,
-            bytes: buf,
-        });
     }
 }

@@ -11,6 +11,13 @@
 //! | `stamp:jump=-3s,frame=10` | frame 10's header stamp is moved by −3 s |
 //!
 //! Frame indices count the frames read from the bag, from 0; ranges are half-open.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::ops::Range;
 use std::time::Duration;
@@ -133,12 +140,14 @@ pub fn engine_faults(specs: &[FaultSpec]) -> Vec<EngineFault> {
 }
 
 impl std::fmt::Display for FaultSpec {
+    /// The spec in the grammar it was parsed from, exactly: `parse(display(x)) == x`. Durations
+    /// use the largest unit that holds them without a fraction (`1500us`, not `1ms`).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             FaultSpec::InferDelay { delay, frames } => write!(
                 f,
-                "infer:delay={}ms,frames={}..{}",
-                delay.as_millis(),
+                "infer:delay={},frames={}..{}",
+                Nanos::of(*delay),
                 frames.start,
                 frames.end
             ),
@@ -147,19 +156,47 @@ impl std::fmt::Display for FaultSpec {
             }
             FaultSpec::SensorSilence { at, duration } => write!(
                 f,
-                "sensor:silence={}ms,at={}ms",
-                duration.as_millis(),
-                at.as_millis()
+                "sensor:silence={},at={}",
+                Nanos::of(*duration),
+                Nanos::of(*at)
             ),
             FaultSpec::SensorBurst { at, frames } => {
-                write!(f, "sensor:burst={frames},at={}ms", at.as_millis())
+                write!(f, "sensor:burst={frames},at={}", Nanos::of(*at))
             }
             FaultSpec::StampJump { frame, offset_ns } => {
-                write!(f, "stamp:jump={}ms,frame={frame}", offset_ns / 1_000_000)
+                write!(
+                    f,
+                    "stamp:jump={},frame={frame}",
+                    Nanos(i128::from(*offset_ns))
+                )
             }
         }
     }
 }
+
+/// A signed nanosecond count written in the largest exact unit (`3s`, `-118ns`, `1500us`).
+struct Nanos(i128);
+
+impl Nanos {
+    fn of(d: Duration) -> Self {
+        Self(d.as_nanos().try_into().unwrap_or(i128::MAX))
+    }
+}
+
+impl std::fmt::Display for Nanos {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let v = self.0;
+        for (unit, scale) in [("s", 1_000_000_000), ("ms", 1_000_000), ("us", 1_000)] {
+            if v != 0 && v.checked_rem(scale) == Some(0) {
+                return write!(f, "{}{unit}", v.checked_div(scale).unwrap_or(v));
+            }
+        }
+        write!(f, "{v}ns")
+    }
+}
+
+/// Largest duration a fault may state: about 31 years.
+const MAX_FAULT_NANOS: i128 = 1_000_000_000_000_000_000;
 
 /// `120ms`, `2s`, `1.5s`, `500us`, `10ns` → a duration (non-negative).
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
@@ -169,27 +206,68 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_err(|_| format!("duration {text:?} must not be negative"))
 }
 
+/// A decimal number with a unit, read exactly (no floating point): `-1.5ms` → −1 500 000 ns.
+/// Digits below a nanosecond are rounded half away from zero.
 fn parse_signed_nanos(text: &str) -> Result<i64, String> {
     let t = text.trim();
     let split = t
         .find(|c: char| c.is_ascii_alphabetic())
         .ok_or_else(|| format!("duration {t:?} needs a unit (ns, us, ms, s)"))?;
     let (number, unit) = t.split_at(split);
-    let scale = match unit {
-        "ns" => 1.0,
-        "us" => 1e3,
-        "ms" => 1e6,
-        "s" => 1e9,
+    let digits_per_unit: usize = match unit {
+        "ns" => 0,
+        "us" => 3,
+        "ms" => 6,
+        "s" => 9,
         _ => return Err(format!("unknown unit {unit:?} in {t:?} (ns, us, ms, s)")),
     };
-    let x: f64 = number
-        .parse()
-        .map_err(|_| format!("{number:?} in {t:?} is not a number"))?;
-    let nanos = x * scale;
-    if !nanos.is_finite() || nanos.abs() > 1e18 {
-        return Err(format!("duration {t:?} is out of range"));
+    let not_a_number = || format!("{number:?} in {t:?} is not a decimal number (e.g. 1.5)");
+    let (negative, body) = match number.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, number.strip_prefix('+').unwrap_or(number)),
+    };
+    let (whole, fraction) = body.split_once('.').unwrap_or((body, ""));
+    if (whole.is_empty() && fraction.is_empty())
+        || !whole.bytes().all(|b| b.is_ascii_digit())
+        || !fraction.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(not_a_number());
     }
-    Ok(nanos.round() as i64)
+    let out_of_range = || format!("duration {t:?} is out of range (at most about 31 years)");
+    let scale = 10i128.pow(digits_per_unit as u32);
+    // Every byte is an ASCII digit (checked above): its value is `b - b'0'`, at most 9.
+    let digit = |b: u8| i128::from(b.saturating_sub(b'0'));
+    let mut nanos: i128 = 0;
+    for b in whole.bytes() {
+        nanos = nanos
+            .checked_mul(10)
+            .and_then(|n| n.checked_add(digit(b)))
+            .filter(|n| *n <= MAX_FAULT_NANOS)
+            .ok_or_else(out_of_range)?;
+    }
+    nanos = nanos.checked_mul(scale).ok_or_else(out_of_range)?;
+    let mut place = scale;
+    for (i, b) in fraction.bytes().enumerate() {
+        if i < digits_per_unit {
+            place = place.checked_div(10).unwrap_or(0);
+            nanos = nanos.saturating_add(digit(b).saturating_mul(place));
+        } else {
+            // The first digit below a nanosecond rounds; the rest cannot change the result.
+            if digit(b) >= 5 {
+                nanos = nanos.saturating_add(1);
+            }
+            break;
+        }
+    }
+    if nanos > MAX_FAULT_NANOS {
+        return Err(out_of_range());
+    }
+    let signed = if negative {
+        nanos.saturating_neg()
+    } else {
+        nanos
+    };
+    i64::try_from(signed).map_err(|_| out_of_range())
 }
 
 /// `20..40` (half-open) or `7` (one frame).
@@ -209,6 +287,10 @@ fn parse_range(text: &str) -> Result<Range<u64>, String> {
 }
 
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 
@@ -253,17 +335,51 @@ mod tests {
     }
 
     #[test]
-    fn display_round_trips() {
-        for s in [
-            "infer:delay=120ms,frames=20..40",
-            "infer:error,frames=50..52",
-            "sensor:silence=2000ms,at=5000ms",
-            "sensor:burst=5,at=3000ms",
-            "stamp:jump=-3000ms,frame=10",
+    fn display_round_trips_exactly() {
+        for (spec, shown) in [
+            (
+                "infer:delay=120ms,frames=20..40",
+                "infer:delay=120ms,frames=20..40",
+            ),
+            ("infer:error,frames=50..52", "infer:error,frames=50..52"),
+            ("sensor:silence=2000ms,at=5s", "sensor:silence=2s,at=5s"),
+            ("sensor:burst=5,at=3000ms", "sensor:burst=5,at=3s"),
+            ("stamp:jump=-3000ms,frame=10", "stamp:jump=-3s,frame=10"),
+            ("stamp:jump=-118ns,frame=0", "stamp:jump=-118ns,frame=0"),
+            (
+                "infer:delay=1.5ms,frames=1..2",
+                "infer:delay=1500us,frames=1..2",
+            ),
+            (
+                "infer:delay=1.594967295ms,frames=1..2",
+                "infer:delay=1594967ns,frames=1..2",
+            ),
+            ("sensor:silence=0s,at=0ns", "sensor:silence=0ns,at=0ns"),
+            (
+                "stamp:jump=999999999999999999ns,frame=1",
+                "stamp:jump=999999999999999999ns,frame=1",
+            ),
         ] {
-            let f = FaultSpec::parse(s).unwrap();
-            assert_eq!(FaultSpec::parse(&f.to_string()).unwrap(), f, "{s}");
+            let f = FaultSpec::parse(spec).unwrap();
+            assert_eq!(f.to_string(), shown, "{spec}");
+            assert_eq!(FaultSpec::parse(&f.to_string()).unwrap(), f, "{spec}");
         }
+    }
+
+    #[test]
+    fn durations_are_read_exactly_and_bounded() {
+        assert_eq!(parse_signed_nanos("1.5ms"), Ok(1_500_000));
+        assert_eq!(parse_signed_nanos("-0.0000000015s"), Ok(-2));
+        assert_eq!(parse_signed_nanos(".5s"), Ok(500_000_000));
+        assert_eq!(parse_signed_nanos("7.ms"), Ok(7_000_000));
+        assert_eq!(parse_signed_nanos("+2us"), Ok(2_000));
+        for bad in ["1e3ms", "ms", ".ms", "1.2.3s", "--1s", "1 s", "0x10ns"] {
+            assert!(parse_signed_nanos(bad).is_err(), "{bad}");
+        }
+        assert!(parse_signed_nanos("40000000000s")
+            .unwrap_err()
+            .contains("out of range"));
+        assert!(parse_signed_nanos("99999999999999999999999999999999999999999ns").is_err());
     }
 
     #[test]

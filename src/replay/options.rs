@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use crate::config::Config;
 
+use super::driver::ReplayClock;
 use super::fault::FaultSpec;
 use super::schedule::Pacing;
 
@@ -26,9 +27,12 @@ pub struct ReplayOptions {
     pub config_origin: String,
     /// Output directory: report.json, report.html and the output recording.
     pub out_dir: PathBuf,
-    /// Image topic to replay; overrides `input.topic`.
-    pub topic: Option<String>,
+    /// Image topics to replay, one camera each (`--camera`, `--topic`); empty: the configured
+    /// cameras present in the bag, else every image topic.
+    pub cameras: Vec<String>,
     pub pacing: Pacing,
+    /// Wall clock (the stage threads for real) or a virtual clock (deterministic).
+    pub clock: ReplayClock,
     pub faults: Vec<FaultSpec>,
     pub gates: Gates,
     /// Show a progress bar (only when stderr is a terminal).

@@ -5,6 +5,17 @@
 //! `live = start + (stamp − first stamp) / rate` — so a frame delivered on schedule is young,
 //! and one delivered late has aged exactly as it would have on the vehicle. Sensor faults
 //! (silence, bursts) and stamp jumps are applied here.
+//!
+//! Recording times come from the file and are untrusted: a jump between consecutive log times
+//! longer than the configured bound (`input.max_log_gap_ms`, forward or back) is skipped —
+//! the frames on either side are delivered one after the other — and reported, never slept.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+#![deny(clippy::arithmetic_side_effects)]
 
 use std::time::Duration;
 
@@ -21,7 +32,34 @@ pub enum Pacing {
     MaxSpeed,
 }
 
+/// Slowest and fastest `--rate` accepted.
+pub const MIN_RATE: f64 = 1e-3;
+pub const MAX_RATE: f64 = 1e3;
+
+/// Most log-time gaps listed individually in the report (the rest are counted).
+const GAPS_LISTED: usize = 8;
+
+/// A log-time jump beyond the bound, skipped at replay.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LogGap {
+    /// Index of the frame after the jump.
+    pub frame: u64,
+    /// The jump, nanoseconds (negative: backwards).
+    pub jump_ns: i64,
+}
+
 impl Pacing {
+    /// `--rate R` validated: finite and within [`MIN_RATE`]..=[`MAX_RATE`].
+    pub fn rate(r: f64) -> Result<Self, String> {
+        if r.is_finite() && (MIN_RATE..=MAX_RATE).contains(&r) {
+            Ok(Pacing::Rate(r))
+        } else {
+            Err(format!(
+                "--rate {r}: must be a number from {MIN_RATE} to {MAX_RATE} (a factor of the recorded rate; --max-speed plays as fast as possible)"
+            ))
+        }
+    }
+
     fn factor(self) -> f64 {
         match self {
             Pacing::Recorded => 1.0,
@@ -64,6 +102,13 @@ pub struct Schedule {
     jumps: Vec<(u64, i64)>,
     /// Frames of an active burst still to be held back.
     burst_hold: Option<BurstHold>,
+    /// Longest log-time step delivered as recorded, nanoseconds.
+    max_gap_ns: i64,
+    /// The previous log time seen, and the total of the gaps skipped so far.
+    last_log_ns: Option<i64>,
+    skipped_ns: i64,
+    gaps: Vec<LogGap>,
+    gap_count: u64,
 }
 
 #[derive(Clone, Debug)]
@@ -81,10 +126,17 @@ impl Schedule {
             bursts: Vec::new(),
             jumps: Vec::new(),
             burst_hold: None,
+            max_gap_ns: i64::MAX,
+            last_log_ns: None,
+            skipped_ns: 0,
+            gaps: Vec::new(),
+            gap_count: 0,
         };
         for f in faults {
             match *f {
-                FaultSpec::SensorSilence { at, duration } => s.silences.push((at, at + duration)),
+                FaultSpec::SensorSilence { at, duration } => {
+                    s.silences.push((at, at.saturating_add(duration)))
+                }
                 FaultSpec::SensorBurst { at, frames } => s.bursts.push((at, frames)),
                 FaultSpec::StampJump { frame, offset_ns } => s.jumps.push((frame, offset_ns)),
                 FaultSpec::InferDelay { .. } | FaultSpec::InferError { .. } => {}
@@ -93,24 +145,60 @@ impl Schedule {
         s
     }
 
-    /// Recording time of `log_ns` relative to the first frame.
-    fn recorded_offset(&mut self, log_ns: i64) -> Duration {
+    /// Skip log-time jumps longer than `max_gap_ms` (forward or back) instead of sleeping them.
+    pub fn with_max_log_gap_ms(mut self, max_gap_ms: f64) -> Self {
+        let ns = max_gap_ms * 1e6;
+        self.max_gap_ns = if ns.is_finite() && ns >= 0.0 && ns < i64::MAX as f64 {
+            ns as i64
+        } else {
+            i64::MAX
+        };
+        self
+    }
+
+    /// The log-time jumps skipped so far (the first few) and how many there were.
+    pub fn skipped_gaps(&self) -> (&[LogGap], u64) {
+        (&self.gaps, self.gap_count)
+    }
+
+    /// Recording time of `log_ns` relative to the first frame, with the gaps beyond the bound
+    /// taken out. Calling it again with the same log time changes nothing.
+    fn recorded_offset(&mut self, index: u64, log_ns: i64) -> Duration {
         let first = *self.first_log_ns.get_or_insert(log_ns);
-        Duration::from_nanos(log_ns.saturating_sub(first).max(0) as u64)
+        if let Some(last) = self.last_log_ns {
+            let step = log_ns.saturating_sub(last);
+            if step.saturating_abs() > self.max_gap_ns {
+                self.skipped_ns = self.skipped_ns.saturating_add(step);
+                self.gap_count = self.gap_count.saturating_add(1);
+                if self.gaps.len() < GAPS_LISTED {
+                    self.gaps.push(LogGap {
+                        frame: index,
+                        jump_ns: step,
+                    });
+                }
+            }
+        }
+        self.last_log_ns = Some(log_ns);
+        let since_first = log_ns
+            .saturating_sub(self.skipped_ns)
+            .saturating_sub(first)
+            .max(0);
+        Duration::from_nanos(u64::try_from(since_first).unwrap_or(0))
     }
 
     /// Scale a recorded offset by the pacing.
     fn paced(&self, recorded: Duration) -> Duration {
         match self.pacing {
             Pacing::MaxSpeed => Duration::ZERO,
-            p => recorded.div_f64(p.factor()),
+            p => Duration::try_from_secs_f64(recorded.as_secs_f64() / p.factor())
+                .unwrap_or(Duration::MAX),
         }
     }
 
     /// The delivery of frame `index` recorded at `log_ns` with header stamp `stamp_ns`.
     /// Bursts are applied separately by the driver through [`Schedule::burst_hold`].
     pub fn delivery(&mut self, index: u64, log_ns: i64, stamp_ns: i64) -> Delivery {
-        let recorded = self.recorded_offset(log_ns);
+        let recorded = self.recorded_offset(index, log_ns);
         if self
             .silences
             .iter()
@@ -145,7 +233,7 @@ impl Schedule {
     /// it back, with `k` more frames to hold; `Some(0)` means this is the burst's last frame and
     /// every held frame is released with it; `None` means no burst.
     pub fn burst_hold(&mut self, log_ns: i64) -> Option<u32> {
-        let recorded = self.recorded_offset(log_ns);
+        let recorded = self.recorded_offset(0, log_ns);
         if let Some(hold) = &mut self.burst_hold {
             hold.remaining = hold.remaining.saturating_sub(1);
             let left = hold.remaining;
@@ -157,8 +245,9 @@ impl Schedule {
         let i = self.bursts.iter().position(|(at, _)| recorded >= *at)?;
         let (_, n) = self.bursts.remove(i);
         if n > 1 {
-            self.burst_hold = Some(BurstHold { remaining: n - 1 });
-            Some(n - 1)
+            let remaining = n.saturating_sub(1);
+            self.burst_hold = Some(BurstHold { remaining });
+            Some(remaining)
         } else {
             None
         }
@@ -169,7 +258,31 @@ impl Schedule {
     }
 }
 
+/// Report lines for the log-time gaps a replay skipped (none when there were none).
+pub fn describe_gaps(schedule: &Schedule, max_gap_ms: f64) -> Vec<String> {
+    let (gaps, count) = schedule.skipped_gaps();
+    let mut lines: Vec<String> = gaps
+        .iter()
+        .map(|g| {
+            format!(
+                "recorded log time jumps {} by {:.3} s before frame {} (more than input.max_log_gap_ms = {max_gap_ms} ms): skipped, not slept",
+                if g.jump_ns < 0 { "back" } else { "forward" },
+                g.jump_ns.unsigned_abs() as f64 / 1e9,
+                g.frame
+            )
+        })
+        .collect();
+    if count > gaps.len() as u64 {
+        lines.push(format!("… {} log-time jumps skipped in all", count));
+    }
+    lines
+}
+
 #[cfg(test)]
+#[allow(
+    clippy::arithmetic_side_effects,
+    reason = "test arithmetic on known fixtures"
+)]
 mod tests {
     use super::*;
 
@@ -242,6 +355,61 @@ mod tests {
                 at: Duration::from_millis(500),
                 stamp_offset_ns: Some(-2_500 * MS)
             }
+        );
+    }
+
+    #[test]
+    fn log_time_jumps_beyond_the_bound_are_skipped_and_reported() {
+        let mut s = Schedule::new(Pacing::Recorded, &[]).with_max_log_gap_ms(10_000.0);
+        let log = [
+            0,
+            100 * MS,
+            1_000_000_000_000_000_000,
+            1_000_000_000_100 * MS,
+            200 * MS,
+            300 * MS,
+        ];
+        let at: Vec<Duration> = log
+            .iter()
+            .enumerate()
+            .map(|(i, &l)| match s.delivery(i as u64, l, l) {
+                Delivery::Deliver { at, .. } => at,
+                Delivery::Suppressed => panic!("frame {i} suppressed"),
+            })
+            .collect();
+        let ms = Duration::from_millis;
+        // +31.7 years after frame 1 and back again after frame 3: both skipped, never slept.
+        assert_eq!(at, [ms(0), ms(100), ms(100), ms(200), ms(200), ms(300)]);
+        let (gaps, count) = s.skipped_gaps();
+        assert_eq!(count, 2);
+        assert_eq!(gaps[0].frame, 2);
+        assert_eq!(gaps[0].jump_ns, 1_000_000_000_000_000_000 - 100 * MS);
+        assert!(gaps[1].jump_ns < 0);
+        // Within the bound nothing changes; the same log time twice (burst_hold) is no jump.
+        let mut t = Schedule::new(Pacing::Recorded, &[]).with_max_log_gap_ms(10_000.0);
+        t.delivery(0, 0, 0);
+        assert_eq!(t.burst_hold(0), None);
+        assert!(
+            matches!(t.delivery(1, 9_000 * MS, 0), Delivery::Deliver { at, .. } if at == ms(9_000))
+        );
+        assert_eq!(t.skipped_gaps().1, 0);
+    }
+
+    #[test]
+    fn rates_outside_the_range_are_refused_with_a_sentence() {
+        assert_eq!(Pacing::rate(2.0), Ok(Pacing::Rate(2.0)));
+        for r in [1e-300, -1.0, 0.0, f64::NAN, f64::INFINITY, 1e4] {
+            let err = Pacing::rate(r).unwrap_err();
+            assert!(
+                err.contains("--rate") && err.contains("must be a number from"),
+                "{err}"
+            );
+        }
+        // Even an unchecked factor never panics.
+        let mut s = Schedule::new(Pacing::Rate(1e-300), &[]);
+        s.delivery(0, 0, 0);
+        assert!(
+            matches!(s.delivery(1, 1_000, 1_000), Delivery::Deliver { at, .. } if at == Duration::MAX)
         );
     }
 

@@ -1,6 +1,8 @@
 //! The replay's detection sink: serialises each published frame's `Detection2DArray` into a
 //! pooled buffer and hands it to the output writer thread, so the publish stage does no file
-//! I/O and no allocation. It also remembers how many detections each frame had, for the report.
+//! I/O and no allocation. Each record names its frame and how many detections it had; the
+//! writer thread collects those for the report (no per-frame list here, whose capacity would
+//! have to be guessed from a message count).
 
 use crossbeam::channel::Sender;
 
@@ -17,34 +19,36 @@ pub struct ReplaySink {
     buffers: Pool<Vec<u8>>,
     records: Sender<OutputRecord>,
     class_names: Vec<String>,
-    /// `(frame seq, detections)` for every published frame (capacity reserved up front).
-    counts: Vec<(u64, u32)>,
     /// Published frames whose record could not be queued for the output file.
     output_overflow: u64,
+    /// Wait for room in the output queue instead of counting an overflow (the simulation,
+    /// whose output must not depend on how fast the disk is).
+    blocking: bool,
 }
 
 impl ReplaySink {
-    /// `expected_frames` reserves room for the per-frame counts; `buffers` serialised messages
-    /// may be in flight to the writer at once.
+    /// `buffers` serialised messages may be in flight to the writer at once; `blocking`: wait
+    /// for room in the output queue (the simulation) instead of counting an overflow.
     pub fn new(
         records: Sender<OutputRecord>,
         class_names: Vec<String>,
-        expected_frames: usize,
         buffers: usize,
+        blocking: bool,
     ) -> Self {
         Self {
             buffers: Pool::at_least_one(buffers, |_| Vec::with_capacity(64 * 1024)),
             records,
             class_names,
-            counts: Vec::with_capacity(expected_frames),
             output_overflow: 0,
+            blocking,
         }
     }
 
-    /// Detections per published frame and the output overflow count; drops the sender, so
-    /// the output writer can finish.
-    pub fn into_results(self) -> (Vec<(u64, u32)>, u64) {
-        (self.counts, self.output_overflow)
+    /// Published frames whose detections could not be queued for the output recording (their
+    /// per-frame counts are missing from the report too); drops the sender, so the output
+    /// writer can finish.
+    pub fn into_overflow(self) -> u64 {
+        self.output_overflow
     }
 }
 
@@ -66,15 +70,21 @@ impl DetectionSink for ReplaySink {
             detections,
             &self.class_names,
         );
-        if self.counts.len() < self.counts.capacity() {
-            self.counts.push((meta.seq, detections.len() as u32));
-        }
         let record = OutputRecord {
-            channel: OutputChannel::Detections,
+            channel: OutputChannel::Detections {
+                camera: meta.camera.index(),
+                seq: meta.seq,
+                count: u32::try_from(detections.len()).unwrap_or(u32::MAX),
+            },
             log_time_ns: header.stamp.as_nanos().max(0) as u64,
             bytes: buf,
         };
-        if self.records.try_send(record).is_err() {
+        let queued = if self.blocking {
+            self.records.send(record).is_ok()
+        } else {
+            self.records.try_send(record).is_ok()
+        };
+        if !queued {
             self.output_overflow += 1;
         }
         Ok(())

@@ -1,10 +1,10 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) with the
-//! latency timeline against the budget, the latency histogram, drops by reason and stage, the
-//! alarm timeline and the per-stage tail table.
+//! verdict badge and its reasons, the latency timeline against the budget, the latency
+//! histogram, drops by reason and stage, the alarm timeline and the per-stage tail table.
 
 use std::fmt::Write;
 
-use super::{Percentiles, ReplayReport};
+use super::{fmt_ms, fmt_percent, Percentiles, ReplayReport};
 
 const WIDTH: f64 = 960.0;
 const PLOT_H: f64 = 260.0;
@@ -16,7 +16,15 @@ const MARGIN_B: f64 = 36.0;
 /// Render the whole page.
 pub fn render_html(r: &ReplayReport) -> String {
     let mut h = String::with_capacity(64 * 1024);
-    let verdict = if r.passed() { "PASS" } else { "FAIL" };
+    let v = &r.verdict;
+    // Colour: red when it failed; amber for a passing run that ended at WARN; else green.
+    let tone = if !v.passed {
+        "fail"
+    } else if r.gates.is_empty() && r.final_level == "WARN" {
+        "warn"
+    } else {
+        "pass"
+    };
     let _ = write!(
         h,
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>redline replay — {}</title><style>{}</style></head><body>",
@@ -25,29 +33,30 @@ pub fn render_html(r: &ReplayReport) -> String {
     );
     let _ = write!(
         h,
-        "<header><h1>redline replay <span class=\"verdict {v}\">{v}</span></h1><p>{bag} · topic <code>{topic}</code> · model <code>{model}</code> ({backend}) · {pacing} · budget {budget} ms</p></header>",
-        v = verdict,
+        "<header><h1>redline replay <span class=\"verdict {tone}\">{badge}</span></h1><p>{bag} · topic <code>{topic}</code> · model <code>{model}</code> ({backend}) · {pacing} · budget {budget} ms</p></header>",
+        badge = esc(&v.badge),
         bag = esc(&r.bag),
         topic = esc(&r.topic),
         model = esc(&r.model),
         backend = esc(&r.backend),
         pacing = esc(&r.pacing),
-        budget = fmt_ms(r.deadline.budget_ms),
+        budget = fmt_ms(Some(r.deadline.budget_ms)),
     );
     cards(&mut h, r);
-    if !r.errors.is_empty() || r.gates.iter().any(|g| !g.passed) {
-        h.push_str("<section class=\"problems\"><h2>Problems</h2><ul>");
-        for e in &r.errors {
-            let _ = write!(h, "<li>{}</li>", esc(e));
+    if !v.reasons.is_empty() || v.explanation.is_some() {
+        h.push_str("<section class=\"problems\"><h2>Verdict</h2><ul>");
+        for reason in &v.reasons {
+            let _ = write!(h, "<li>{}</li>", esc(reason));
         }
-        for g in r.gates.iter().filter(|g| !g.passed) {
-            let _ = write!(
-                h,
-                "<li>gate {} failed: {} &gt; {}</li>",
-                esc(&g.name),
-                fmt_num(g.actual),
-                fmt_num(g.limit)
-            );
+        if let Some(why) = &v.explanation {
+            let _ = write!(h, "<li class=\"why\">{}</li>", esc(why));
+        }
+        h.push_str("</ul></section>");
+    }
+    if !r.gates.is_empty() {
+        h.push_str("<section><h2>Gates</h2><ul>");
+        for g in &r.gates {
+            let _ = write!(h, "<li>{}</li>", esc(&g.describe()));
         }
         h.push_str("</ul></section>");
     }
@@ -81,10 +90,10 @@ fn cards(h: &mut String, r: &ReplayReport) {
         ("received", f.received.to_string()),
         ("published", f.published.to_string()),
         ("dropped", f.dropped_total().to_string()),
-        ("miss ratio", format!("{:.1} %", f.miss_ratio() * 100.0)),
-        ("p50", format!("{} ms", fmt_ms(e2e.p50))),
-        ("p99", format!("{} ms", fmt_ms(e2e.p99))),
-        ("max", format!("{} ms", fmt_ms(e2e.max))),
+        ("miss ratio", fmt_percent(f.miss_ratio())),
+        ("p50", with_ms(e2e.p50)),
+        ("p99", with_ms(e2e.p99)),
+        ("max", with_ms(e2e.max)),
         ("throughput", format!("{:.1} fps", r.throughput_fps)),
         ("final level", r.final_level.clone()),
         (
@@ -101,6 +110,11 @@ fn cards(h: &mut String, r: &ReplayReport) {
         let _ = write!(h, "<div class=\"card\"><div class=\"label\">{label}</div><div class=\"value\">{}</div></div>", esc(&value));
     }
     h.push_str("</div>");
+}
+
+/// "52.1 ms", or "—" without the unit when there is no value.
+fn with_ms(v: Option<f64>) -> String {
+    v.map_or_else(|| fmt_ms(None), |ms| format!("{} ms", fmt_ms(Some(ms))))
 }
 
 fn level_color(level: &str) -> &'static str {
@@ -139,12 +153,12 @@ fn timeline_svg(h: &mut String, r: &ReplayReport) {
         WIDTH - MARGIN_R,
         WIDTH - MARGIN_R - 4.0,
         by - 4.0,
-        fmt_ms(r.deadline.budget_ms)
+        fmt_ms(Some(r.deadline.budget_ms))
     );
     for f in &r.timeline {
         match f.latency_ms {
             Some(ms) => {
-                let _ = write!(h, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.2\" class=\"ok\"><title>{:.0} ms: {} ms, {} detections</title></circle>", x(f.t_ms), y(ms), f.t_ms, fmt_ms(ms), f.detections);
+                let _ = write!(h, "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"2.2\" class=\"ok\"><title>{:.0} ms: {} ms, {} detections</title></circle>", x(f.t_ms), y(ms), f.t_ms, fmt_ms(Some(ms)), f.detections);
             }
             None => {
                 let cx = x(f.t_ms);
@@ -189,7 +203,7 @@ fn histogram_svg(h: &mut String, r: &ReplayReport) {
     let bw = plot_w / BINS as f64;
     for (i, c) in counts.iter().enumerate() {
         let bh = *c as f64 / c_max * inner_h;
-        let _ = write!(h, "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" class=\"bar\"><title>{}–{} ms: {c}</title></rect>", MARGIN_L + i as f64 * bw + 0.5, MARGIN_T + inner_h - bh, bw - 1.0, fmt_ms(hi * i as f64 / BINS as f64), fmt_ms(hi * (i + 1) as f64 / BINS as f64));
+        let _ = write!(h, "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{bh:.1}\" class=\"bar\"><title>{}–{} ms: {c}</title></rect>", MARGIN_L + i as f64 * bw + 0.5, MARGIN_T + inner_h - bh, bw - 1.0, fmt_ms(Some(hi * i as f64 / BINS as f64)), fmt_ms(Some(hi * (i + 1) as f64 / BINS as f64)));
     }
     let bx = MARGIN_L + r.deadline.budget_ms / hi * plot_w;
     let _ = write!(
@@ -269,9 +283,9 @@ fn axes_w(h: &mut String, w: f64, x_max: f64, x_label: &str, y_max: f64, y_label
             h,
             "<text x=\"{gx:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"middle\">{}</text>",
             base + 14.0,
-            fmt_num(x_max * f)
+            fmt_tick(x_max * f)
         );
-        let _ = write!(h, "<line x1=\"{MARGIN_L}\" x2=\"{:.1}\" y1=\"{gy:.1}\" y2=\"{gy:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>", MARGIN_L + plot_w, MARGIN_L - 4.0, gy + 4.0, fmt_num(y_max * f));
+        let _ = write!(h, "<line x1=\"{MARGIN_L}\" x2=\"{:.1}\" y1=\"{gy:.1}\" y2=\"{gy:.1}\" class=\"grid\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"tick\" text-anchor=\"end\">{}</text>", MARGIN_L + plot_w, MARGIN_L - 4.0, gy + 4.0, fmt_tick(y_max * f));
     }
     let _ = write!(
         h,
@@ -283,17 +297,8 @@ fn axes_w(h: &mut String, w: f64, x_max: f64, x_label: &str, y_max: f64, y_label
     let _ = write!(h, "<text x=\"12\" y=\"{:.1}\" class=\"axlabel\" text-anchor=\"middle\" transform=\"rotate(-90 12 {:.1})\">{}</text>", MARGIN_T + inner_h / 2.0, MARGIN_T + inner_h / 2.0, esc(y_label));
 }
 
-fn fmt_ms(ms: f64) -> String {
-    if ms >= 100.0 {
-        format!("{ms:.0}")
-    } else if ms >= 10.0 {
-        format!("{ms:.1}")
-    } else {
-        format!("{ms:.2}")
-    }
-}
-
-fn fmt_num(x: f64) -> String {
+/// An axis tick label.
+fn fmt_tick(x: f64) -> String {
     if x.abs() >= 100.0 || x == x.trunc() {
         format!("{x:.0}")
     } else {
@@ -319,7 +324,7 @@ pub(super) fn esc(s: &str) -> String {
 
 const CSS: &str = "body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1000px;color:#1d2330;padding:0 12px}
 h1{font-size:22px;margin:0 0 4px}h2{font-size:16px;margin:22px 0 8px}header p{color:#555;margin:0}
-.verdict{font-size:13px;padding:2px 8px;border-radius:4px;vertical-align:middle;color:#fff}.verdict.PASS{background:#1f8a4c}.verdict.FAIL{background:#c0392b}
+.verdict{font-size:13px;padding:2px 8px;border-radius:4px;vertical-align:middle;color:#fff}.verdict.pass{background:#1f8a4c}.verdict.warn{background:#b7791f}.verdict.fail{background:#c0392b}
 .cards{display:grid;grid-template-columns:repeat(5,1fr);gap:8px;margin:16px 0}.card{background:#f5f6f8;border-radius:6px;padding:8px 10px}
 .card .label{font-size:12px;color:#666}.card .value{font-size:18px;font-weight:600}
 .problems{background:#fdecea;border-left:4px solid #c0392b;padding:4px 12px}
@@ -328,4 +333,4 @@ svg{width:100%;height:auto;background:#fff}.axis{stroke:#444}.grid{stroke:#eee}.
 .budget{stroke:#c0392b;stroke-dasharray:6 4;stroke-width:1.5}.budget-label{font-size:11px;fill:#c0392b;text-anchor:end}
 .ok{fill:#2a7de1;fill-opacity:.75}.drop{stroke:#c0392b;stroke-width:1.5}.bar{fill:#2a7de1}.dropbar{fill:#e67e22}.lbl{font-size:11px;fill:#333}
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #e4e6ea;padding:4px 8px;text-align:right}th:first-child,td:first-child{text-align:left}
-.hint,.none{color:#666}code{background:#f1f2f4;padding:0 3px;border-radius:3px}";
+.hint,.none{color:#666}.why{font-weight:600}code{background:#f1f2f4;padding:0 3px;border-radius:3px}";

@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use super::{Percentiles, ReplayReport};
+use super::{fmt_percent, Percentiles, ReplayReport};
 
-/// Render the human summary: accounting, tails per stage, drops, alarms and gates.
+/// Render the human summary: accounting, tails per stage, drops, alarms, gates and the verdict
+/// (with its reasons, and why most frames missed when they did). Empty statistics print "—".
 pub fn render_summary(r: &ReplayReport) -> String {
     let mut s = String::new();
     let f = &r.frames;
@@ -29,24 +30,37 @@ pub fn render_summary(r: &ReplayReport) -> String {
     );
     let _ = writeln!(
         s,
-        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {:.2} %; final level {}",
+        "throughput {:.1} frames/s over {:.2} s; deadline miss ratio {}; final level {}",
         r.throughput_fps,
         r.wall_time_s,
-        f.miss_ratio() * 100.0,
+        fmt_percent(f.miss_ratio()),
         r.final_level
     );
+    if r.interrupted {
+        let _ = writeln!(
+            s,
+            "INTERRUPTED{}: stopped reading after {} frames, drained the pipeline; the report \
+             covers those frames",
+            r.interrupted_by
+                .as_deref()
+                .map(|sig| format!(" by {sig}"))
+                .unwrap_or_default(),
+            f.received
+        );
+    }
     let _ = writeln!(s);
     let _ = writeln!(
         s,
         "{:<12} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9}",
         "latency ms", "count", "p50", "p90", "p99", "p99.9", "max"
     );
+    let cell = |v: Option<f64>| v.map_or_else(|| "—".to_string(), |ms| format!("{ms:.2}"));
     let row = |s: &mut String, name: &str, p: &Percentiles| {
-        let _ = writeln!(
-            s,
-            "{:<12} {:>7} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2}",
-            name, p.count, p.p50, p.p90, p.p99, p.p999, p.max
-        );
+        let _ = write!(s, "{name:<12} {:>7}", p.count);
+        for v in [p.p50, p.p90, p.p99, p.p999, p.max] {
+            let _ = write!(s, " {:>9}", cell(v));
+        }
+        s.push('\n');
     };
     for (name, p) in &r.latency_ms.stages {
         row(&mut s, name, p);
@@ -81,15 +95,16 @@ pub fn render_summary(r: &ReplayReport) -> String {
     if !r.gates.is_empty() {
         let _ = writeln!(s, "\ngates:");
         for g in &r.gates {
-            let _ = writeln!(
-                s,
-                "  {:<16} {:>10.4} (limit {:.4})  {}",
-                g.name,
-                g.actual,
-                g.limit,
-                if g.passed { "pass" } else { "FAIL" }
-            );
+            let _ = writeln!(s, "  {}", g.describe());
         }
+    }
+    let v = &r.verdict;
+    let _ = writeln!(s, "\nverdict: {}", v.badge);
+    for reason in &v.reasons {
+        let _ = writeln!(s, "  - {reason}");
+    }
+    if let Some(why) = &v.explanation {
+        let _ = writeln!(s, "why: {why}");
     }
     s
 }

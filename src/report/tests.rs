@@ -1,3 +1,5 @@
+use std::collections::BTreeMap;
+
 use super::*;
 
 fn sample() -> ReplayReport {
@@ -21,6 +23,7 @@ fn sample() -> ReplayReport {
         frames,
         deadline: DeadlineSection { budget_ms: 100.0 },
         alarms: vec![AlarmEntry {
+            monitor: "camera".into(),
             t_ms: 500.0,
             from: "OK".into(),
             to: "ERROR".into(),
@@ -30,32 +33,79 @@ fn sample() -> ReplayReport {
         final_level: "ERROR".into(),
         timeline: vec![
             FrameRecord {
+                camera: "camera".into(),
+                seq: Some(0),
                 t_ms: 0.0,
                 latency_ms: Some(40.0),
                 outcome: "published".into(),
                 detections: 2,
             },
             FrameRecord {
+                camera: "camera".into(),
+                seq: Some(1),
                 t_ms: 100.0,
                 latency_ms: None,
                 outcome: "missed_at:infer".into(),
                 detections: 0,
             },
         ],
-        gates: vec![GateResult {
-            name: "miss_ratio".into(),
-            limit: 0.1,
-            actual: 0.2,
-            passed: false,
+        gates: vec![GateResult::at_most("miss_ratio", 0.1, Some(0.2))],
+        ..Default::default()
+    }
+    .judged()
+}
+
+/// A run of 45 frames that published nothing: every frame missed at infer, which took 147 ms
+/// against a 100 ms budget, and the monitor ended at ERROR.
+fn nothing_published() -> ReplayReport {
+    let mut frames = FrameCounts {
+        received: 45,
+        balanced: true,
+        ..Default::default()
+    };
+    frames.dropped.insert("missed_at".into(), 5);
+    frames.dropped.insert("predicted_miss".into(), 40);
+    frames.dropped_detail.insert("missed_at:infer".into(), 5);
+    frames
+        .dropped_detail
+        .insert("predicted_miss:infer".into(), 40);
+    let ran = |ms: f64| Percentiles::from_ms(5, [ms, ms, ms, ms, ms]);
+    let mut stages = BTreeMap::new();
+    stages.insert("1.ingest".into(), ran(0.05));
+    stages.insert("2.preprocess".into(), ran(3.2));
+    stages.insert("3.infer".into(), ran(147.0));
+    stages.insert("4.decode".into(), Percentiles::from_ms(0, [0.0; 5]));
+    stages.insert("5.publish".into(), Percentiles::from_ms(0, [0.0; 5]));
+    ReplayReport {
+        bag: "data/sample".into(),
+        frames,
+        latency_ms: LatencySection {
+            end_to_end: Percentiles::from_ms(0, [0.0; 5]),
+            stages,
+        },
+        deadline: DeadlineSection { budget_ms: 100.0 },
+        alarms: vec![AlarmEntry {
+            t_ms: 500.0,
+            monitor: "camera".into(),
+            from: "WARN".into(),
+            to: "ERROR".into(),
+            cause: "consecutive_misses".into(),
+            stage: Some("infer".into()),
         }],
+        final_level: "ERROR".into(),
         ..Default::default()
     }
 }
 
 #[test]
 fn miss_ratio_counts_only_deadline_drops() {
-    assert!((sample().frames.miss_ratio() - 0.2).abs() < 1e-12);
+    assert!((sample().frames.miss_ratio().unwrap() - 0.2).abs() < 1e-12);
     assert_eq!(sample().frames.dropped_total(), 3);
+    assert_eq!(
+        FrameCounts::default().miss_ratio(),
+        None,
+        "no frame, no ratio"
+    );
 }
 
 #[test]
@@ -95,8 +145,147 @@ fn summary_shows_accounting_alarms_and_failed_gates() {
         s.contains("OK    -> ERROR  consecutive_misses (stage infer)"),
         "{s}"
     );
-    assert!(s.contains("FAIL"), "{s}");
+    assert!(s.contains("miss_ratio 0.2 > 0.1: FAIL"), "{s}");
+    assert!(
+        s.contains("verdict: FAIL\n  - gate miss_ratio 0.2 > 0.1: FAIL"),
+        "{s}"
+    );
     assert!(!sample().passed());
+}
+
+#[test]
+fn nothing_published_fails_with_the_reason_and_never_shows_pass() {
+    let r = nothing_published().judged();
+    assert!(!r.passed());
+    assert_eq!(r.verdict.badge, "FAIL");
+    assert!(
+        r.verdict
+            .reasons
+            .contains(&"nothing was published (0 of 45 frames)".to_string()),
+        "{:?}",
+        r.verdict.reasons
+    );
+    let html = render_html(&r);
+    assert!(
+        !html.contains("PASS"),
+        "a PASS on a run that published nothing"
+    );
+    assert!(html.contains("<span class=\"verdict fail\">FAIL</span>"));
+    assert!(html.contains("nothing was published (0 of 45 frames)"));
+    // Even with a gate that would pass on its own numbers.
+    let mut gated = nothing_published();
+    gated.gates = vec![GateResult::at_most("miss_ratio", 1.0, Some(1.0))];
+    let gated = gated.judged();
+    assert!(!gated.passed());
+    assert!(!render_html(&gated).contains("PASS"));
+}
+
+#[test]
+fn most_frames_missing_is_explained_by_the_stage_over_budget() {
+    let r = nothing_published().judged();
+    assert_eq!(
+        r.verdict.explanation.as_deref(),
+        Some(
+            "every frame missed: infer p50 147 ms > budget 100 ms; raise deadline.budget_ms or \
+             use a faster backend (TensorRT on a GPU) or a smaller model"
+        )
+    );
+    let s = render_summary(&r);
+    assert!(
+        s.contains("why: every frame missed: infer p50 147 ms"),
+        "{s}"
+    );
+    assert!(render_html(&r).contains("every frame missed: infer p50 147 ms"));
+    // A run where few frames missed has nothing to explain.
+    assert_eq!(sample().verdict.explanation, None);
+}
+
+#[test]
+fn a_gate_over_no_data_fails() {
+    let gate = GateResult::at_most("p99_ms", 80.0, None);
+    assert!(!gate.passed);
+    assert_eq!(gate.describe(), "p99_ms: no data — fail");
+    let mut r = nothing_published();
+    r.gates = vec![GateResult::at_most(
+        "p99_ms",
+        80.0,
+        r.latency_ms.end_to_end.p99,
+    )];
+    let r = r.judged();
+    assert!(r
+        .verdict
+        .reasons
+        .contains(&"gate p99_ms: no data — fail".into()));
+    assert!(render_summary(&r).contains("p99_ms: no data — fail"));
+    let passing = GateResult::at_most("p99_ms", 80.0, Some(63.25));
+    assert!(passing.passed);
+    assert_eq!(passing.describe(), "p99_ms 63.25 ≤ 80: pass");
+}
+
+#[test]
+fn empty_statistics_are_a_dash_for_people_and_null_in_json() {
+    let r = nothing_published().judged();
+    let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+    assert!(v["latency_ms"]["end_to_end"]["p99"].is_null(), "{v}");
+    assert!(v["latency_ms"]["stages"]["4.decode"]["p50"].is_null());
+    assert_eq!(v["latency_ms"]["stages"]["3.infer"]["p50"], 147.0);
+    assert_eq!(v["latency_ms"]["end_to_end"]["count"], 0);
+    let s = render_summary(&r);
+    let e2e = s.lines().find(|l| l.starts_with("end to end")).unwrap();
+    assert_eq!(e2e.matches('—').count(), 5, "{e2e}");
+    assert!(!e2e.contains("0.00"), "{e2e}");
+    let html = render_html(&r);
+    assert!(
+        !html.contains("0.00 ms"),
+        "an empty statistic shown as 0.00 ms"
+    );
+    assert!(html.contains("<td>end to end</td><td>0</td><td>—</td>"));
+    // No frame at all: the miss ratio is unknown, not 0 %.
+    let empty = ReplayReport::default().judged();
+    assert!(render_summary(&empty).contains("deadline miss ratio —"));
+    assert_eq!(
+        empty.verdict.reasons,
+        vec!["no frame was received".to_string()]
+    );
+}
+
+/// The sample without its gate, ending at `level`.
+fn ungated(level: &str) -> ReplayReport {
+    let mut r = sample();
+    r.gates.clear();
+    r.final_level = level.into();
+    r.judged()
+}
+
+#[test]
+fn without_gates_the_badge_is_the_final_level_and_miss_ratio() {
+    let ok = ungated("OK");
+    assert!(ok.passed(), "{:?}", ok.verdict);
+    assert_eq!(ok.verdict.badge, "OK · 20.0 % missed");
+    assert!(render_html(&ok).contains("<span class=\"verdict pass\">OK · 20.0 % missed</span>"));
+    let warn = ungated("WARN");
+    assert!(warn.passed());
+    assert!(render_html(&warn).contains("verdict warn"));
+    let error = ungated("ERROR");
+    assert!(!error.passed());
+    assert_eq!(error.verdict.badge, "ERROR · 20.0 % missed");
+    assert_eq!(
+        error.verdict.reasons,
+        vec!["final level ERROR (consecutive_misses at infer)".to_string()]
+    );
+}
+
+#[test]
+fn an_interrupted_run_says_so_and_does_not_pass() {
+    let mut r = ungated("OK");
+    r.interrupted = true;
+    r.interrupted_by = Some("SIGINT".into());
+    let r = r.judged();
+    assert!(!r.passed());
+    assert_eq!(r.verdict.badge, "INTERRUPTED");
+    let v: serde_json::Value = serde_json::to_value(&r).unwrap();
+    assert_eq!(v["interrupted"], true);
+    assert!(render_summary(&r).contains("INTERRUPTED by SIGINT: stopped reading after 10 frames"));
 }
 
 #[test]
@@ -109,4 +298,29 @@ fn writes_both_files() {
     assert!(std::fs::read_to_string(files.html)
         .unwrap()
         .contains("</html>"));
+}
+
+#[test]
+fn misses_on_arrival_or_with_cheap_stages_are_explained_too() {
+    // Most frames already too old when they arrived: the stamps, not a stage.
+    let mut stale = nothing_published();
+    stale.frames.dropped.clear();
+    stale.frames.dropped.insert("stale_on_arrival".into(), 45);
+    let why = Verdict::of(&stale).explanation.unwrap();
+    assert_eq!(
+        why,
+        "every frame missed: 45 frames were older than the budget 100 ms when they arrived \
+         (stale_on_arrival); check the camera's stamps and clock, or raise deadline.budget_ms"
+    );
+    // Cheap stages but most frames missed at infer: a stall, named with its drop reason.
+    let mut stalled = nothing_published();
+    stalled
+        .latency_ms
+        .stages
+        .insert("3.infer".into(), Percentiles::from_ms(5, [30.0; 5]));
+    let why = Verdict::of(&stalled).explanation.unwrap();
+    assert!(
+        why.starts_with("every frame missed: most as predicted_miss:infer (40)"),
+        "{why}"
+    );
 }

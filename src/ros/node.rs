@@ -19,12 +19,14 @@ use r2r::{diagnostic_msgs, QosProfile};
 use super::params::{config_from_parameters, first_params_file, ParamValue};
 use super::qos::{Durability, Reliability, TopicQos};
 use crate::config::{Config, ImageTransport};
-use crate::deadline::{alarm_status, deadline_status, AlarmState, StatusContent, SystemClock};
+use crate::deadline::{alarm_status, AlarmState, StatusContent, SystemClock};
 use crate::error::FrameError;
 use crate::frame::Detection;
 use crate::infer::{load_warm, EngineFault};
-use crate::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
-use crate::stages::{self, Detection2DArrayEncoder, DetectionSink};
+use crate::pipeline::{CameraId, FrameHeader, FrameMeta, Pipeline, PipelineSettings};
+use crate::stages::{
+    self, AlarmBoard, AlarmTopic, Detection2DArrayEncoder, DetectionSink, MonitorNames,
+};
 
 /// ROS type name of the detections topic (published untyped with our CDR bytes).
 pub const DETECTIONS_TYPE: &str = "vision_msgs/msg/Detection2DArray";
@@ -104,23 +106,38 @@ pub fn node_config(node: &r2r::Node, node_name: &str) -> Result<Config, NodeErro
     )?)
 }
 
-/// Publishes each frame's detections untyped, from one reused CDR buffer.
+/// Publishes each frame's detections untyped on its camera's topic, from one reused CDR buffer.
 struct RosSink {
-    publisher: r2r::PublisherUntyped,
+    /// One publisher per camera (camera index).
+    publishers: Vec<r2r::PublisherUntyped>,
     encoder: Detection2DArrayEncoder,
 }
 
 impl DetectionSink for RosSink {
     fn send(
         &mut self,
-        _meta: &FrameMeta,
+        meta: &FrameMeta,
         header: &FrameHeader,
         detections: &[Detection],
     ) -> Result<(), FrameError> {
+        let publisher = self
+            .publishers
+            .get(meta.camera.index())
+            .ok_or(FrameError::Engine)?;
         // A middleware failure to send is not the frame's fault, but it was not delivered.
-        self.publisher
+        publisher
             .publish_raw(self.encoder.encode(header, detections))
             .map_err(|_| FrameError::Engine)
+    }
+}
+
+/// The node's topic for `camera`: the configured (relative) name under the camera's name, or
+/// the name itself for the single camera configured through `input`.
+pub fn camera_topic(config: &Config, camera: &str, topic: &str) -> String {
+    if config.cameras.from_input {
+        topic.to_string()
+    } else {
+        format!("{camera}/{topic}")
     }
 }
 
@@ -170,28 +187,29 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
     let ctx = r2r::Context::create()?;
     let mut node = r2r::Node::create(ctx, node_name, "")?;
     let config = node_config(&node, node_name)?;
-    let image_type = match config.input.transport {
-        ImageTransport::Raw => "sensor_msgs/msg/Image",
-        ImageTransport::Compressed => "sensor_msgs/msg/CompressedImage",
-    };
-    let mut images = node.subscribe_raw(
-        &config.input.topic,
-        image_type,
-        to_profile(&TopicQos::IMAGE),
-    )?;
-    let detections = node
-        .create_publisher_untyped(
-            &config.output.detections_topic,
-            DETECTIONS_TYPE,
-            to_profile(&TopicQos::DETECTIONS),
-        )
-        .map_err(|e| match e {
-            r2r::Error::InvalidMessageType { .. } => NodeError::MissingMessageType {
-                topic: config.output.detections_topic.clone(),
-                type_name: DETECTIONS_TYPE,
-            },
-            other => NodeError::Ros(other),
-        })?;
+    let cameras = config.camera_list();
+    let mut images = Vec::with_capacity(cameras.len());
+    for camera in &cameras {
+        let image_type = match camera.transport {
+            ImageTransport::Raw => "sensor_msgs/msg/Image",
+            ImageTransport::Compressed => "sensor_msgs/msg/CompressedImage",
+        };
+        images.push(node.subscribe_raw(&camera.topic, image_type, to_profile(&TopicQos::IMAGE))?);
+    }
+    let mut publishers = Vec::with_capacity(cameras.len());
+    for camera in &cameras {
+        let topic = camera_topic(&config, &camera.name, &config.output.detections_topic);
+        let publisher = node
+            .create_publisher_untyped(&topic, DETECTIONS_TYPE, to_profile(&TopicQos::DETECTIONS))
+            .map_err(|e| match e {
+                r2r::Error::InvalidMessageType { .. } => NodeError::MissingMessageType {
+                    topic: topic.clone(),
+                    type_name: DETECTIONS_TYPE,
+                },
+                other => NodeError::Ros(other),
+            })?;
+        publishers.push(publisher);
+    }
     let diag_pub = node.create_publisher::<diagnostic_msgs::msg::DiagnosticArray>(
         &config.output.diagnostics_topic,
         to_profile(&TopicQos::DIAGNOSTICS),
@@ -200,50 +218,76 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
         &config.output.alarm_topic,
         to_profile(&TopicQos::ALARM),
     )?;
+    let mut camera_alarm_pubs = Vec::new();
+    if !config.cameras.from_input {
+        for camera in &cameras {
+            camera_alarm_pubs.push(
+                node.create_publisher::<diagnostic_msgs::msg::DiagnosticStatus>(
+                    &camera_topic(&config, &camera.name, &config.output.alarm_topic),
+                    to_profile(&TopicQos::ALARM),
+                )?,
+            );
+        }
+    }
     let engine = load_warm(&config.model, faults)?;
     let sink = RosSink {
-        publisher: detections,
+        publishers,
         encoder: Detection2DArrayEncoder::new(config.model.class_names.clone()),
     };
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
     let clock = Arc::new(SystemClock::new());
     let pipeline = Pipeline::start(&PipelineSettings::from_config(&config), clock, stage_set)?;
+    let submitters: Vec<_> = (0..cameras.len())
+        .map(|i| pipeline.submitter(CameraId::at(i)))
+        .collect();
     tracing::info!(
-        topic = %config.input.topic,
-        image_type,
+        cameras = %cameras.iter().map(|c| format!("{} ({})", c.name, c.topic)).collect::<Vec<_>>().join(", "),
         rt = %pipeline.rt_report().summary(),
         "redline node ready"
     );
-    // Identifies this camera's node in /diagnostics (e.g. `/front/redline`).
+    // Identifies this node in /diagnostics (e.g. `/front/redline`).
     let hardware_id = node
         .fully_qualified_name()
         .unwrap_or_else(|_| node_name.to_string());
-    let budget_ms = config.deadline.budget_ms;
-    let mut alarm = AlarmState::default();
-    alarm_pub.publish(&to_status(&alarm_status(&alarm, &hardware_id)))?;
+    let names = MonitorNames::new(&config, &hardware_id);
+    let mut alarms = AlarmBoard::new(&names);
+    let initial = alarm_status(&AlarmState::default(), &hardware_id);
+    alarm_pub.publish(&to_status(&initial))?;
+    for p in &camera_alarm_pubs {
+        p.publish(&to_status(&initial))?;
+    }
 
     let period = Duration::from_secs_f64(config.monitor.diagnostics_period_ms / 1000.0);
     let mut last_diag = Instant::now();
     while !STOP.load(Ordering::SeqCst) {
         node.spin_once(Duration::from_millis(2));
         // Drain at once: r2r's stream buffers 10 and drops the newest when full.
-        while let Some(Some(bytes)) = images.next().now_or_never() {
-            pipeline.submit(bytes);
+        for (stream, submitter) in images.iter_mut().zip(&submitters) {
+            while let Some(Some(bytes)) = stream.next().now_or_never() {
+                submitter.submit(bytes);
+            }
         }
         let mut transitioned = false;
-        for t in pipeline.transitions().try_iter() {
-            alarm.apply(&t);
-            alarm_pub.publish(&to_status(&alarm_status(&alarm, &hardware_id)))?;
+        for change in pipeline.transitions().try_iter() {
+            for (topic, status) in alarms.apply(&change, &names) {
+                match topic {
+                    AlarmTopic::Aggregate => alarm_pub.publish(&to_status(&status))?,
+                    AlarmTopic::Camera(c) => {
+                        if let Some(p) = camera_alarm_pubs.get(c) {
+                            p.publish(&to_status(&status))?;
+                        }
+                    }
+                }
+            }
             transitioned = true;
         }
         if transitioned || last_diag.elapsed() >= period {
-            let status = deadline_status(&pipeline.snapshot(), budget_ms, &hardware_id);
             diag_pub.publish(&diagnostic_msgs::msg::DiagnosticArray {
                 header: r2r::std_msgs::msg::Header {
                     stamp: now_stamp(),
                     frame_id: String::new(),
                 },
-                status: vec![to_status(&status)],
+                status: names.statuses(&pipeline).iter().map(to_status).collect(),
             })?;
             last_diag = Instant::now();
         }
@@ -260,7 +304,7 @@ pub fn run(node_name: &str, faults: Vec<EngineFault>) -> Result<(), NodeError> {
         p50_ms = e2e.p50_ns as f64 / 1e6,
         p99_ms = e2e.p99_ns as f64 / 1e6,
         max_ms = e2e.max_ns as f64 / 1e6,
-        final_level = summary.final_snapshot.level.name(),
+        final_level = summary.final_level.name(),
         "redline node stopped"
     );
     Ok(())

@@ -1,14 +1,14 @@
-//! The decode stage: network outputs (row 0: batches of one) → detections in source pixels, into
-//! a pooled array.
+//! The row stage: one row of a finished engine run → that frame's detections in source pixels,
+//! into a pooled array.
 
 use crate::detect::Decoder;
 use crate::error::{FrameError, Stage};
 use crate::frame::{Detection, Lease, Pool};
-use crate::pipeline::{FrameMeta, ProcessStage};
+use crate::pipeline::{FrameMeta, RowStage};
 
-use super::infer::Inferred;
+use super::infer::InferredBatch;
 
-/// Decodes into pooled detection arrays (capacity `model.top_k`).
+/// Decodes rows into pooled detection arrays (capacity `model.top_k`).
 pub struct DecodeStage {
     decoder: Decoder,
     detections: Pool<Vec<Detection>>,
@@ -30,17 +30,23 @@ impl DecodeStage {
     }
 }
 
-impl ProcessStage<Inferred> for DecodeStage {
+impl RowStage<InferredBatch> for DecodeStage {
     type Output = Lease<Vec<Detection>>;
 
-    fn process(&mut self, input: Inferred, _meta: &FrameMeta) -> Result<Self::Output, FrameError> {
+    fn process_row(
+        &mut self,
+        batch: &mut InferredBatch,
+        row: usize,
+        _meta: &FrameMeta,
+    ) -> Result<Self::Output, FrameError> {
+        let transform = *batch.transform(row).ok_or(FrameError::Engine)?;
         let mut out = self
             .detections
             .try_lease()
             .ok_or(FrameError::PoolExhausted(Stage::Decode))?;
         let stats = self
             .decoder
-            .decode(&input.outputs, 0, &input.transform, &mut out)?;
+            .decode(&batch.outputs, row, &transform, &mut out)?;
         self.non_finite_anchors += stats.non_finite as u64;
         Ok(out)
     }

@@ -1,61 +1,73 @@
-//! The preprocess stage: view (or decode) the pooled frame, then one fused pass straight into
-//! row 0 of a pooled engine input tensor (batches of one; the batch former fills other rows).
+//! A camera's preprocessing stage: make the pooled frame viewable as raw pixels — a raw frame is
+//! checked and passed on as it is; a compressed frame (JPEG/PNG) is decoded into another pooled
+//! buffer of the camera's own. The fused pass into the engine input happens later, row by row,
+//! when the batch former has chosen the frame ([`super::InferStage`]).
 
 use crate::error::{FrameError, Stage};
-use crate::frame::{Lease, LetterboxTransform, Pool};
-use crate::infer::InputTensor;
+use crate::frame::{ImageView, Lease, Pool};
 use crate::pipeline::{FrameMeta, ProcessStage};
-use crate::preprocess::{CompressedDecoder, Preprocessor};
+use crate::preprocess::CompressedDecoder;
 
-use super::frame_buffer::FrameBuffer;
+use super::frame_buffer::{FrameBuffer, FrameKind};
 
-/// A filled engine input and the transform back to source pixels.
-pub struct Preprocessed {
-    pub tensor: Lease<InputTensor>,
-    pub transform: LetterboxTransform,
+/// A frame ready for the engine: raw pixels in a pooled buffer.
+pub struct Prepared {
+    frame: Lease<FrameBuffer>,
 }
 
-/// Decodes compressed frames into its own buffer and fills pooled input tensors.
-pub struct PreprocessStage {
-    preprocessor: Preprocessor,
-    decoder: CompressedDecoder,
-    /// Decoded pixels of a compressed frame (capacity fixed at start-up by the image limits).
-    decoded: Vec<u8>,
-    tensors: Pool<InputTensor>,
-}
-
-impl PreprocessStage {
-    pub fn new(
-        preprocessor: Preprocessor,
-        decoder: CompressedDecoder,
-        tensors: Pool<InputTensor>,
-    ) -> Self {
-        Self {
-            decoded: Vec::with_capacity(decoder.buffer_capacity()),
-            preprocessor,
-            decoder,
-            tensors,
+impl Prepared {
+    /// The pixels (checked when the frame was prepared).
+    pub fn view(&self) -> Result<ImageView<'_>, FrameError> {
+        match self.frame.raw_view() {
+            Some(view) => view,
+            None => Err(FrameError::BadInput(
+                crate::error::BadInputKind::CorruptCompressed,
+            )),
         }
     }
 }
 
+/// Decodes compressed frames into the camera's decode pool; passes raw frames through.
+pub struct PreprocessStage {
+    decoder: CompressedDecoder,
+    decoded: Pool<FrameBuffer>,
+}
+
+impl PreprocessStage {
+    /// `decoded`: buffers of capacity [`CompressedDecoder::buffer_capacity`] for decoded frames
+    /// (one being decoded, one in the ready slot, one waiting for the engine).
+    pub fn new(decoder: CompressedDecoder, decoded: Pool<FrameBuffer>) -> Self {
+        Self { decoder, decoded }
+    }
+}
+
 impl ProcessStage<Lease<FrameBuffer>> for PreprocessStage {
-    type Output = Preprocessed;
+    type Output = Prepared;
 
     fn process(
         &mut self,
         frame: Lease<FrameBuffer>,
         _meta: &FrameMeta,
-    ) -> Result<Preprocessed, FrameError> {
-        let mut tensor = self
-            .tensors
+    ) -> Result<Prepared, FrameError> {
+        if let Some(view) = frame.raw_view() {
+            view?;
+            return Ok(Prepared { frame });
+        }
+        let mut out = self
+            .decoded
             .try_lease()
             .ok_or(FrameError::PoolExhausted(Stage::Preprocess))?;
-        let image = match frame.raw_view() {
-            Some(view) => view?,
-            None => self.decoder.decode(&frame.bytes, &mut self.decoded)?,
+        let out_frame: &mut FrameBuffer = &mut out;
+        let view = self.decoder.decode(&frame.bytes, &mut out_frame.bytes)?;
+        let kind = FrameKind::Raw {
+            width: view.width(),
+            height: view.height(),
+            step: view.step(),
+            encoding: view.encoding(),
         };
-        let transform = self.preprocessor.run(&image, tensor.row_mut(0)?)?;
-        Ok(Preprocessed { tensor, transform })
+        out_frame.kind = kind;
+        // The compressed bytes go back to the camera's frame pool now.
+        drop(frame);
+        Ok(Prepared { frame: out })
     }
 }

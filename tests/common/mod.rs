@@ -7,6 +7,7 @@
 
 pub mod alloc;
 pub mod decoding;
+pub mod findings;
 pub mod golden;
 pub mod onnxruntime;
 pub mod photos;
