@@ -129,7 +129,7 @@ fn check_says_whether_and_how_far_the_model_batches() {
     std::fs::write(&path, yaml).unwrap();
     let text = check(&path);
     assert!(
-        text.contains("batch     1..=6 rows per run (symbolic batch dimension"),
+        text.contains("batch     1..=6 rows per run (one optimised plan per batch size 1..=6)"),
         "{text}"
     );
 }

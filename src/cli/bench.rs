@@ -30,6 +30,8 @@ pub enum BenchCommand {
     },
     /// Batching policies for N cameras sharing one engine, on the virtual clock.
     Batching(super::bench_batching::BatchingArgs),
+    /// Engine runs of a model on a backend, thread count and batch size.
+    Infer(super::bench_infer::InferArgs),
 }
 
 /// Run the benchmark.
@@ -43,6 +45,7 @@ pub fn run(what: BenchCommand) -> anyhow::Result<()> {
             json,
         } => (width, height, encoding, iters, json),
         BenchCommand::Batching(args) => return super::bench_batching::run(args),
+        BenchCommand::Infer(args) => return super::bench_infer::run(args),
     };
     let enc =
         PixelEncoding::parse(&encoding).ok_or_else(|| anyhow!("unknown encoding {encoding:?}"))?;

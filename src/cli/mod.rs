@@ -3,6 +3,7 @@
 
 mod bench;
 mod bench_batching;
+mod bench_infer;
 mod check;
 mod detect;
 mod engine;

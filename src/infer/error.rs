@@ -53,3 +53,15 @@ pub(crate) fn file_name(path: &Path) -> String {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string())
 }
+
+/// The bytes of the model file `path`: `NotFound` / `Unreadable` naming it otherwise.
+pub(crate) fn read_model(path: &Path) -> Result<Vec<u8>, ModelError> {
+    let model = file_name(path);
+    if !path.is_file() {
+        return Err(ModelError::NotFound {
+            model,
+            path: path.display().to_string(),
+        });
+    }
+    std::fs::read(path).map_err(|source| ModelError::Unreadable { model, source })
+}

@@ -1,10 +1,13 @@
-//! The CPU backend on `tract-onnx`: parse, check the contract at batch 1, then (for
-//! `model.max_batch` > 1) give the input a symbolic batch dimension and let the shapes
-//! propagate; optimise and make runnable once at load. A model whose graph pins the batch (a
-//! reshape to a constant 1, say) cannot be analysed that way: it runs one row at a time and
-//! the engine says why. A run reads the first b rows of the preprocessed input tensor in place
-//! (the tensor is presented as `[b, …]` without copying) and copies the outputs into the same
-//! rows of the preallocated buffers.
+//! The CPU backend on `tract-onnx`: parse, check the contract at batch 1, optimise and make
+//! runnable once at load. For `model.max_batch` > 1 it also makes one optimised plan per batch
+//! size 2..=max_batch with the input's batch dimension fixed to that size and the shapes
+//! propagated (measured: a single plan with a symbolic batch dimension ran YOLOX-nano ~4× slower
+//! at one row and ~1.5× slower per frame at four rows than plans made for the exact size; see
+//! `benches/infer.rs`). A model whose graph pins the batch (a reshape to a constant 1, say)
+//! cannot be analysed that way: it runs one row at a time and the engine says why. A run reads
+//! the first b rows of the preprocessed input tensor in place (the tensor is presented as
+//! `[b, …]` without copying) and copies the outputs into the same rows of the preallocated
+//! buffers.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -13,7 +16,7 @@ use tract_onnx::tract_hir::infer::Factoid;
 
 use super::buffers::{InputTensor, OutputBuffers};
 use super::contract::{self, InputFact, ModelContract};
-use super::error::{file_name, ModelError};
+use super::error::{file_name, read_model, ModelError};
 use super::{batch_size, Backend, Batching, Engine, EngineInfo};
 use crate::config::ModelConfig;
 use crate::error::FrameError;
@@ -28,10 +31,11 @@ const MAX_RANK: usize = 8;
 #[derive(Copy, Clone, Debug, Default)]
 pub struct TractBackend;
 
-/// A tract model, optimised and runnable, with its per-run state.
+/// A tract model, optimised and runnable, with the per-run state of each batch size.
 pub struct TractEngine {
     contract: ModelContract,
-    state: TypedSimpleState,
+    /// `states[b - 1]` runs a batch of b rows.
+    states: Vec<TypedSimpleState>,
     max_batch: usize,
     batching: Batching,
 }
@@ -64,16 +68,7 @@ impl TractEngine {
     /// Load and validate `config.path`. Never panics: a panic inside tract is an error.
     pub fn load(config: &ModelConfig) -> Result<Self, ModelError> {
         let model = file_name(&config.path);
-        if !config.path.is_file() {
-            return Err(ModelError::NotFound {
-                model,
-                path: config.path.display().to_string(),
-            });
-        }
-        let bytes = std::fs::read(&config.path).map_err(|source| ModelError::Unreadable {
-            model: model.clone(),
-            source,
-        })?;
+        let bytes = read_model(&config.path)?;
         match catch_unwind(AssertUnwindSafe(|| Self::from_bytes(config, &bytes))) {
             Ok(result) => result,
             Err(_) => Err(ModelError::NotOnnx {
@@ -95,40 +90,43 @@ impl TractEngine {
         let outputs = output_shapes(config, &parsed, &typed)?;
         let contract = contract::check_outputs(config, parsed.input.clone(), outputs)?;
 
-        let (typed, max_batch, batching) = if config.max_batch <= 1 {
-            let reason = "model.max_batch is 1".to_string();
-            (typed, 1, Batching::Fixed { reason })
+        let mut plans = vec![typed];
+        let batching = if config.max_batch <= 1 {
+            Batching::Fixed {
+                reason: "model.max_batch is 1".into(),
+            }
         } else {
-            match batched(&parsed, &contract) {
-                Ok(model) => (
-                    model,
-                    config.max_batch,
+            match (2..=config.max_batch)
+                .map(|rows| batched(&parsed, &contract, rows))
+                .collect::<Result<Vec<_>, _>>()
+            {
+                Ok(more) => {
+                    plans.extend(more);
                     Batching::Batches {
-                        how: "symbolic batch dimension, one optimised plan".into(),
-                    },
-                ),
+                        how: format!("one optimised plan per batch size 1..={}", config.max_batch),
+                    }
+                }
                 Err(why) => {
                     tracing::warn!(
                         model = %name,
                         max_batch = config.max_batch,
                         "the model does not batch on tract; running one frame per run: {why}"
                     );
-                    (
-                        typed,
-                        1,
-                        Batching::Fixed {
-                            reason: format!("the model does not batch: {why}"),
-                        },
-                    )
+                    Batching::Fixed {
+                        reason: format!("the model does not batch: {why}"),
+                    }
                 }
             }
         };
-        let runnable = typed.into_runnable().map_err(prepare)?;
-        let state = runnable.spawn().map_err(prepare)?;
+        let states = plans
+            .into_iter()
+            .map(|typed| typed.into_runnable().and_then(|r| r.spawn()))
+            .collect::<TractResult<Vec<_>>>()
+            .map_err(prepare)?;
         Ok(Self {
             contract,
-            state,
-            max_batch,
+            max_batch: states.len(),
+            states,
             batching,
         })
     }
@@ -153,7 +151,8 @@ impl TractEngine {
         // SAFETY: the storage holds `full[0] ≥ rows` rows, so the smaller shape addresses a
         // prefix of it; the full shape is restored below before anyone else sees the tensor.
         unsafe { tensor.set_shape_unchecked(&shape[..rank]) };
-        let result = self.state.run(tvec!(TValue::from_const(shared.clone())));
+        let state = self.states.get_mut(rows - 1).ok_or(FrameError::Engine)?;
+        let result = state.run(tvec!(TValue::from_const(shared.clone())));
         let copied = result
             .map_err(|_| FrameError::Engine)
             .and_then(|values| copy_outputs(&values, rows, outputs));
@@ -282,16 +281,12 @@ fn output_shapes(
     Ok(outputs)
 }
 
-/// The model with a symbolic batch dimension `N`, when every output comes out as `[N, …]` with
-/// the per-row shape of the contract after it. The error says what stopped it.
-fn batched(parsed: &Parsed, contract: &ModelContract) -> Result<TypedModel, String> {
-    let n = parsed.model.symbols.sym("N");
-    let mut shape: Vec<TDim> = parsed.input.shape.iter().map(|&d| d.to_dim()).collect();
-    if let Some(first) = shape.first_mut() {
-        *first = n.clone().into();
-    }
+/// The model with its input's batch dimension fixed to `rows`, when every output comes out as
+/// `[rows, …]` with the per-row shape of the contract after it. The error says what stopped it.
+fn batched(parsed: &Parsed, contract: &ModelContract, rows: usize) -> Result<TypedModel, String> {
+    let shape = crate::infer::batch_shape(&parsed.input.shape, rows);
     let typed = catch_unwind(AssertUnwindSafe(|| analyse(parsed, &shape)))
-        .map_err(|_| "tract panicked analysing a symbolic batch dimension".to_string())?
+        .map_err(|_| format!("tract panicked analysing a batch of {rows}"))?
         .map_err(|e| {
             // The root cause is the most telling line (e.g. which reshape pins the batch).
             let chain: Vec<String> = e.chain().map(|c| c.to_string()).collect();
@@ -299,23 +294,11 @@ fn batched(parsed: &Parsed, contract: &ModelContract) -> Result<TypedModel, Stri
         })?;
     for (slot, spec) in contract.outputs.iter().enumerate() {
         let fact = typed.output_fact(slot).map_err(|e| e.to_string())?;
-        let dims: Vec<TDim> = fact.shape.iter().cloned().collect();
-        let want_batch: TDim = n.clone().into();
-        let rest_ok = dims.len() == spec.shape.len()
-            && dims[1..]
-                .iter()
-                .zip(&spec.shape[1..])
-                .all(|(d, &w)| d.as_i64() == Some(w as i64));
-        if dims.first() != Some(&want_batch) || !rest_ok {
+        let want = crate::infer::batch_shape(&spec.shape, rows);
+        if fact.shape.as_concrete() != Some(want.as_slice()) {
             return Err(format!(
-                "output {:?} comes out as {:?} for a batch of N, not [N, {}]",
-                spec.name,
-                fact.shape,
-                spec.shape[1..]
-                    .iter()
-                    .map(usize::to_string)
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                "output {:?} comes out as {:?} for a batch of {rows}, not {want:?}",
+                spec.name, fact.shape
             ));
         }
     }

@@ -23,7 +23,7 @@ use super::raw::{self, BorrowedTensor, MAX_RANK};
 use crate::config::{ExecutionProvider, ModelConfig};
 use crate::error::FrameError;
 use crate::infer::contract::{self, ElementType, InputFact, ModelContract, TensorSpec};
-use crate::infer::error::file_name;
+use crate::infer::error::{file_name, read_model};
 use crate::infer::{
     batch_size, Batching, Engine, EngineInfo, HostStorage, InputTensor, ModelError, OutputBuffers,
 };
@@ -245,16 +245,7 @@ impl OrtEngine {
     pub fn load(config: &ModelConfig) -> Result<Self, ModelError> {
         let model = file_name(&config.path);
         let lib = library::load(config)?;
-        if !config.path.is_file() {
-            return Err(ModelError::NotFound {
-                model,
-                path: config.path.display().to_string(),
-            });
-        }
-        let bytes = std::fs::read(&config.path).map_err(|source| ModelError::Unreadable {
-            model: model.clone(),
-            source,
-        })?;
+        let bytes = read_model(&config.path)?;
         let available = raw::available_providers();
         let eps = providers(config, &available)?;
         let memory = MemoryInfo::new(
