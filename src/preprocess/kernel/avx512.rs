@@ -1,0 +1,214 @@
+//! The AVX-512 (F, BW, VBMI) row kernel, 16 output pixels per step. Each step's [`Window`]
+//! says where its taps are: within 128 bytes of the source row (two masked loads), or as 16
+//! pairs of neighbouring pixels (two `vpgatherqq` of 8 bytes each: both taps of an output in
+//! one load), or, when sampling exactly (one tap), as 16 pixel words (one `vpgatherdd`). One
+//! `vpermt2b` per fetched component then puts each output's byte in its lane; then, as in the
+//! AVX2 kernel: channels (or the 4:2:2 → RGB integer conversion), f32 FMAs to blend and
+//! normalise, and stores straight into the planar rows.
+
+// The AVX-512 intrinsics are stable since Rust 1.89, above the `rust-version` in Cargo.toml;
+// the crate's real floor is already higher (tract 0.23 needs 1.91).
+#![allow(clippy::incompatible_msrv)]
+
+use std::arch::x86_64::*;
+
+use super::{RowJob, Window, WindowSource, WINDOW_LANES};
+use crate::preprocess::source_format::{PixelKind, CUB, CUG, CVG, CVR, CY, HALF};
+
+const LANES: usize = WINDOW_LANES;
+
+// The pixel kinds as const-generic parameters.
+const PACKED: u8 = 0;
+const YUV: u8 = 1;
+
+/// Byte 0 of every 32-bit lane.
+const LOW_BYTES: u64 = 0x1111_1111_1111_1111;
+
+/// Write the first `n` output pixels of the row; `false` (nothing written) when its windows do
+/// not cover exactly `n` pixels (rows narrower than 16, rows of fewer than 8 bytes).
+///
+/// # Safety
+/// The CPU must support AVX-512 F, BW and VBMI; every word the taps name lies inside
+/// `job.top` (and `job.bottom` when `job.wy ≠ 0`), which are at least `taps.row_bytes` long;
+/// every `out` row holds at least `n` elements.
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+pub(super) unsafe fn row(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: usize) -> bool {
+    if n < LANES || n != job.taps.len() || !job.taps.windows_complete {
+        return false;
+    }
+    let two_x = !job.taps.point_sampling;
+    let two_y = job.wy != 0.0;
+    macro_rules! run {
+        ($kind:expr) => {
+            match (two_x, two_y) {
+                (true, true) => run::<$kind, true, true>(job, out),
+                (true, false) => run::<$kind, true, false>(job, out),
+                (false, true) => run::<$kind, false, true>(job, out),
+                (false, false) => run::<$kind, false, false>(job, out),
+            }
+        };
+    }
+    // SAFETY: this function's contract.
+    unsafe {
+        match job.format.kind {
+            PixelKind::Mono | PixelKind::Packed3 | PixelKind::Packed4 => run!(PACKED),
+            PixelKind::Uyvy | PixelKind::Yuyv => run!(YUV),
+        }
+    }
+    true
+}
+
+/// 4:2:2 components (Y, U, V in lanes, 0–255) → the network's three channels.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+fn yuv_channels(y: __m512i, u: __m512i, v: __m512i, swap_rb: bool) -> [__m512; 3] {
+    let set = _mm512_set1_epi32;
+    let (u, v) = (_mm512_sub_epi32(u, set(128)), _mm512_sub_epi32(v, set(128)));
+    let y = _mm512_mullo_epi32(
+        _mm512_max_epi32(_mm512_sub_epi32(y, set(16)), _mm512_setzero_si512()),
+        set(CY),
+    );
+    let y = _mm512_add_epi32(y, set(HALF));
+    let clamp = |s: __m512i| {
+        _mm512_cvtepi32_ps(_mm512_min_epi32(
+            _mm512_max_epi32(_mm512_srai_epi32::<20>(s), _mm512_setzero_si512()),
+            set(255),
+        ))
+    };
+    let mul = _mm512_mullo_epi32;
+    let r = clamp(_mm512_add_epi32(y, mul(v, set(CVR))));
+    let g = clamp(_mm512_add_epi32(
+        y,
+        _mm512_add_epi32(mul(v, set(CVG)), mul(u, set(CUG))),
+    ));
+    let b = clamp(_mm512_add_epi32(y, mul(u, set(CUB))));
+    if swap_rb {
+        [b, g, r]
+    } else {
+        [r, g, b]
+    }
+}
+
+/// The channels of one tap of the window's 16 outputs, from the 128 bytes `lo`, `hi`.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+fn decode<const KIND: u8>(
+    lo: __m512i,
+    hi: __m512i,
+    index: &[[u8; 64]; 3],
+    swap_rb: bool,
+) -> [__m512; 3] {
+    let [c0, c1, c2] = index.map(|idx| {
+        // SAFETY: `idx` is 64 bytes.
+        let idx = unsafe { _mm512_loadu_si512(idx.as_ptr().cast()) };
+        _mm512_maskz_permutex2var_epi8(LOW_BYTES, lo, idx, hi)
+    });
+    if KIND == PACKED {
+        [c0, c1, c2].map(|v| _mm512_cvtepi32_ps(v))
+    } else {
+        yuv_channels(c0, c1, c2, swap_rb)
+    }
+}
+
+/// `a + (b − a) × w` per channel.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+fn lerp(a: [__m512; 3], b: [__m512; 3], w: __m512) -> [__m512; 3] {
+    [0, 1, 2].map(|c| _mm512_fmadd_ps(_mm512_sub_ps(b[c], a[c]), w, a[c]))
+}
+
+/// The 128 bytes a window's source yields from `row`: the row's bytes from `start` (those
+/// past `row_bytes` read as 0, never touched), or 8 bytes per output from `pairs`.
+///
+/// # Safety
+/// `row` is valid for `row_bytes` bytes.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn window_bytes(row: *const u8, row_bytes: usize, source: &WindowSource) -> [__m512i; 2] {
+    match source {
+        WindowSource::Bytes { start } => {
+            let start = *start as usize;
+            let left = row_bytes.saturating_sub(start);
+            let mask = |skip: usize| match left.saturating_sub(skip) {
+                0 => 0,
+                n if n >= 64 => u64::MAX,
+                n => (1u64 << n) - 1,
+            };
+            let base = row.wrapping_add(start).cast::<i8>();
+            // SAFETY: masked loads touch only the bytes their mask enables, those below
+            // `row_bytes`.
+            unsafe {
+                [
+                    _mm512_maskz_loadu_epi8(mask(0), base),
+                    _mm512_maskz_loadu_epi8(mask(64), base.wrapping_add(64)),
+                ]
+            }
+        }
+        WindowSource::Words { words } => {
+            // SAFETY: `words` is 16 u32; every word lies inside the row (`word + 4 ≤
+            // row_bytes`, and offsets < 2³¹ as the row is).
+            unsafe {
+                let at = _mm512_loadu_si512(words.as_ptr().cast());
+                [
+                    _mm512_i32gather_epi32::<1>(at, row.cast::<i32>()),
+                    _mm512_setzero_si512(),
+                ]
+            }
+        }
+        WindowSource::Pairs { pairs } => {
+            // SAFETY: `pairs` is 16 u32; every pair lies inside the row (`pair + 8 ≤
+            // row_bytes`, and offsets < 2³¹ as the row is).
+            unsafe {
+                let at = |half: usize| _mm256_loadu_si256(pairs.as_ptr().add(8 * half).cast());
+                let base = row.cast::<i64>();
+                [
+                    _mm512_i32gather_epi64::<1>(at(0), base),
+                    _mm512_i32gather_epi64::<1>(at(1), base),
+                ]
+            }
+        }
+    }
+}
+
+/// # Safety
+/// As [`row`], with `n == taps.len() ≥ 16` (so every window's step `x..x + 16` is inside).
+#[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+unsafe fn run<const KIND: u8, const TWO_X: bool, const TWO_Y: bool>(
+    job: &RowJob<'_>,
+    out: &mut [&mut [f32]; 3],
+) {
+    let taps = job.taps;
+    let swap_rb = job.format.channel[0] == 2;
+    let wy = _mm512_set1_ps(job.wy);
+    let mul = job.affine.map(|(m, _)| _mm512_set1_ps(m));
+    let add = job.affine.map(|(_, a)| _mm512_set1_ps(a));
+    let dst = [
+        out[0].as_mut_ptr(),
+        out[1].as_mut_ptr(),
+        out[2].as_mut_ptr(),
+    ];
+    let horizontal = |row: &[u8], window: &Window| -> [__m512; 3] {
+        // SAFETY: `row` holds `row_bytes` (the contract of `row`).
+        let [lo, hi] = unsafe { window_bytes(row.as_ptr(), taps.row_bytes, &window.source) };
+        let a = decode::<KIND>(lo, hi, &window.index[0], swap_rb);
+        if !TWO_X {
+            return a;
+        }
+        let b = decode::<KIND>(lo, hi, &window.index[1], swap_rb);
+        // SAFETY: `x + 16 ≤ n` for every window (`steps`), inside the weights.
+        let wx = unsafe { _mm512_loadu_ps(taps.weight.as_ptr().add(window.x as usize)) };
+        lerp(a, b, wx)
+    };
+    for window in &taps.windows {
+        let mut value = horizontal(job.top, window);
+        if TWO_Y {
+            value = lerp(value, horizontal(job.bottom, window), wy);
+        }
+        let x = window.x as usize;
+        for c in 0..3 {
+            let v = _mm512_fmadd_ps(value[c], mul[c], add[c]);
+            // SAFETY: `x + 16 ≤ n ≤` the length of every `out` row.
+            unsafe { _mm512_storeu_ps(dst[c].add(x), v) };
+        }
+    }
+}
