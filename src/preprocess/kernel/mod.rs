@@ -205,6 +205,10 @@ pub(crate) struct Window {
 pub(crate) enum WindowSource {
     /// The 128 bytes of the row from `start` (the taps span less than that).
     Bytes { start: u32 },
+    /// Outputs 0–7 from the 128 bytes at `starts[0]`, outputs 8–15 from those at `starts[1]`
+    /// (each half's taps span less than 128 bytes: horizontal ratios up to ~5.8 for 3-byte
+    /// pixels).
+    Split { starts: [u32; 2] },
     /// For output `j`, the 8 bytes of the row from `pairs[j]` (both its taps' pixels, which
     /// are neighbours), gathered into bytes `8·j ..`.
     Pairs { pairs: [u32; WINDOW_LANES] },
@@ -273,58 +277,51 @@ impl Window {
         // Per output: the bytes of its two taps' components.
         let bytes: [[[u32; 3]; 2]; WINDOW_LANES] =
             std::array::from_fn(|j| [first[j], second[j]].map(|i| format.component_bytes(i)));
-        let all = bytes.iter().flatten().flatten();
-        let (lo, hi) = all.fold((u32::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)));
+        let span = |outputs: &[[[u32; 3]; 2]]| {
+            let all = outputs.iter().flatten().flatten();
+            all.fold((u32::MAX, 0), |(lo, hi), &b| (lo.min(b), hi.max(b)))
+        };
+        let fits = |(lo, hi): (u32, u32)| hi - lo < WINDOW_BYTES;
+        let (all, halves) = (span(&bytes), [span(&bytes[..8]), span(&bytes[8..])]);
         // Each output's (pair of) pixel(s) from the first byte of its components, moved left
         // to end inside the row.
         let gathered = |size: usize| -> Option<[u32; WINDOW_LANES]> {
             let last = u32::try_from(row_bytes.checked_sub(size)?).ok()?;
-            Some(bytes.map(|b| {
-                let first = b.iter().flatten().copied().min().unwrap_or(0);
-                first.min(last)
-            }))
+            Some(bytes.map(|b| span(&[b]).0.min(last)))
         };
-        let (source, size) = if hi - lo < WINDOW_BYTES {
-            (WindowSource::Bytes { start: lo }, WINDOW_BYTES as usize)
+        let source = if fits(all) {
+            WindowSource::Bytes { start: all.0 }
+        } else if halves.iter().all(|&h| fits(h)) {
+            WindowSource::Split {
+                starts: halves.map(|h| h.0),
+            }
         } else if axis.point_sampling {
-            (
-                WindowSource::Words {
-                    words: gathered(4)?,
-                },
-                4,
-            )
+            WindowSource::Words {
+                words: gathered(4)?,
+            }
         } else {
-            (
-                WindowSource::Pairs {
-                    pairs: gathered(8)?,
-                },
-                8,
-            )
-        };
-        // Where output j's bytes start: its components are at `b − base[j]`.
-        let base: [u32; WINDOW_LANES] = match source {
-            WindowSource::Bytes { start } => [start; WINDOW_LANES],
-            WindowSource::Pairs { pairs: at } | WindowSource::Words { words: at } => {
-                std::array::from_fn(|j| at[j].wrapping_sub((size * j) as u32))
+            WindowSource::Pairs {
+                pairs: gathered(8)?,
             }
         };
-        // Each component must lie in the bytes its output's source yields.
-        let fits = |j: usize, b: u32| {
-            let own = b.wrapping_sub(base[j]).wrapping_sub((size * j) as u32);
-            match source {
-                WindowSource::Bytes { .. } => b.wrapping_sub(lo) < WINDOW_BYTES,
-                _ => (own as usize) < size,
-            }
+        // Output j's bytes: `room` bytes of the row from `origin[j]`, placed at `slot·j` of the
+        // 128 bytes its window yields.
+        let (origin, room, slot): ([u32; WINDOW_LANES], u32, u32) = match source {
+            WindowSource::Bytes { start } => ([start; WINDOW_LANES], WINDOW_BYTES, 0),
+            WindowSource::Split { starts } => (std::array::from_fn(|j| starts[j / 8]), 128, 0),
+            WindowSource::Words { words } => (words, 4, 4),
+            WindowSource::Pairs { pairs } => (pairs, 8, 8),
         };
         let mut index = [[[0u8; 64]; 3]; 2];
         let used_taps = if axis.point_sampling { 1 } else { 2 };
         for (j, taps) in bytes.iter().enumerate() {
             for (tap_index, tap_bytes) in index.iter_mut().zip(taps).take(used_taps) {
                 for (component, &b) in tap_index.iter_mut().zip(tap_bytes) {
-                    if !fits(j, b) {
+                    let at = b.wrapping_sub(origin[j]);
+                    if at >= room {
                         return None;
                     }
-                    component[4 * j] = b.wrapping_sub(base[j]) as u8;
+                    component[4 * j] = (slot * j as u32 + at) as u8;
                 }
             }
         }
@@ -364,7 +361,7 @@ mod tests {
     }
 
     #[test]
-    fn windows_load_small_ratios_whole_and_gather_pairs_for_large_ones() {
+    fn windows_load_small_ratios_and_gather_large_ones() {
         let rgb = SourceFormat::new(PixelEncoding::Rgb8, ChannelOrder::Rgb);
         let mut axis = AxisTaps::default();
         let mut taps = RowTaps::default();
@@ -385,29 +382,40 @@ mod tests {
             .windows
             .iter()
             .all(|w| matches!(w.source, WindowSource::Bytes { .. })));
-        // 1920 → 640 is an exact 3×: one tap, one 4-byte word per output.
-        axis.rebuild(1920, 640);
-        taps.rebuild(&axis, rgb, 1920);
+        // 1400 → 200 is an exact 7× (one tap) too wide for windows: one 4-byte word per output.
+        axis.rebuild(1400, 200);
+        taps.rebuild(&axis, rgb, 1400);
+        assert!(axis.point_sampling);
         let WindowSource::Words { words } = taps.windows[3].source else {
             panic!("{:?}", taps.windows[3]);
         };
         assert_eq!(words[1], 3 * axis.first[49]);
         assert_eq!(taps.windows[3].index[0][2][4], 4 + 2);
-        // 1920 → 416: 16 outputs span ~74 pixels = 222 bytes: pairs, one 8-byte load each.
+        // 1920 → 416: 16 outputs span ~74 pixels = 222 bytes, 8 outputs ~111: two windows.
         axis.rebuild(1920, 416);
         taps.rebuild(&axis, rgb, 1920);
+        assert!(taps.windows_complete);
+        let w = &taps.windows[25];
+        let WindowSource::Split { starts } = w.source else {
+            panic!("{w:?}");
+        };
+        // Output 415 (lane 15) reads pixels i and i + 1 from the second window.
+        let i = axis.first[415];
+        assert_eq!(u32::from(w.index[1][2][60]), 3 * i + 5 - starts[1]);
+        // rgba8 at the same ratio: 8 outputs span 4 × 34 bytes: pairs, one 8-byte load each.
+        let rgba = SourceFormat::new(PixelEncoding::Rgba8, ChannelOrder::Rgb);
+        taps.rebuild(&axis, rgba, 1920);
         assert!(taps.windows_complete);
         let w = &taps.windows[25];
         let WindowSource::Pairs { pairs } = w.source else {
             panic!("{w:?}");
         };
-        // Output 415 reads pixels i and i + 1: its pair starts at pixel i (bytes 3i..3i + 8,
-        // moved left to end at the row's end), R of i and B of i + 1 inside it.
-        let i = axis.first[415];
+        // Output 415's pair starts at pixel i (bytes 4i..4i + 8, moved left to end at the
+        // row's end), R of i and B of i + 1 inside it.
         assert_eq!(axis.second[415], i + 1);
-        assert_eq!(pairs[15], (3 * i).min(3 * 1920 - 8));
-        assert_eq!(u32::from(w.index[0][0][60]), 8 * 15 + 3 * i - pairs[15]);
-        assert_eq!(u32::from(w.index[1][2][60]), 8 * 15 + 3 * i + 5 - pairs[15]);
+        assert_eq!(pairs[15], (4 * i).min(4 * 1920 - 8));
+        assert_eq!(u32::from(w.index[0][0][60]), 8 * 15 + 4 * i - pairs[15]);
+        assert_eq!(u32::from(w.index[1][2][60]), 8 * 15 + 4 * i + 6 - pairs[15]);
     }
 
     #[test]

@@ -77,7 +77,17 @@ fn decode<const KIND: u8>(job: &RowJob<'_>, w: &[u32; C], shift: &[u32; C]) -> [
     let mut out = [[0f32; C]; 3];
     let byte = |w: u32, at: u32| ((w >> (at & 31)) & 0xff) as i32;
     if KIND == PACKED {
+        // Words are pixel-aligned except near the row's end: a uniform shift vectorises on
+        // targets without per-lane shifts (SSE2).
+        let aligned = shift.iter().all(|&s| s == 0);
         for (plane, &channel) in out.iter_mut().zip(&job.format.channel) {
+            if aligned {
+                let at = 8 * (channel & 3);
+                for (v, &w) in plane.iter_mut().zip(w) {
+                    *v = ((w >> at) & 0xff) as f32;
+                }
+                continue;
+            }
             for ((v, &w), &s) in plane.iter_mut().zip(w).zip(shift) {
                 *v = byte(w, s + 8 * channel) as f32;
             }
@@ -108,6 +118,30 @@ fn lerp(a: &mut [[f32; C]; 3], b: &[[f32; C]; 3], w: &[f32; C]) {
     }
 }
 
+/// The taps of one step.
+struct Taps {
+    w0: [u32; C],
+    w1: [u32; C],
+    s0: [u32; C],
+    s1: [u32; C],
+    wx: [f32; C],
+}
+
+/// The channels of one step's outputs blended horizontally in `row`.
+#[inline(always)]
+fn horizontal<const KIND: u8, const TWO_X: bool>(
+    job: &RowJob<'_>,
+    row: &[u8],
+    t: &Taps,
+) -> [[f32; C]; 3] {
+    let mut a = decode::<KIND>(job, &words(row, &t.w0), &t.s0);
+    if TWO_X {
+        let b = decode::<KIND>(job, &words(row, &t.w1), &t.s1);
+        lerp(&mut a, &b, &t.wx);
+    }
+    a
+}
+
 #[inline(always)]
 fn run<const KIND: u8, const TWO_X: bool, const TWO_Y: bool>(
     job: &RowJob<'_>,
@@ -128,17 +162,11 @@ fn run<const KIND: u8, const TWO_X: bool, const TWO_Y: bool>(
         ) else {
             return;
         };
-        let horizontal = |row: &[u8]| {
-            let mut a = decode::<KIND>(job, &words(row, &w0), &s0);
-            if TWO_X {
-                let b = decode::<KIND>(job, &words(row, &w1), &s1);
-                lerp(&mut a, &b, &wx);
-            }
-            a
-        };
-        let mut value = horizontal(job.top);
+        let step = Taps { w0, w1, s0, s1, wx };
+        let mut value = horizontal::<KIND, TWO_X>(job, job.top, &step);
         if TWO_Y {
-            lerp(&mut value, &horizontal(job.bottom), &[job.wy; C]);
+            let bottom = horizontal::<KIND, TWO_X>(job, job.bottom, &step);
+            lerp(&mut value, &bottom, &[job.wy; C]);
         }
         for ((plane, v), (mul, add)) in out.iter_mut().zip(&value).zip(job.affine) {
             if let Some(dst) = plane.get_mut(x..x + C) {
