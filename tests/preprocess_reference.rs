@@ -479,3 +479,51 @@ fn a_zero_sized_spec_is_an_error_not_a_panic() {
     assert!(pre.run(&v, TensorMut::F32(&mut t)).is_err());
     let _ = pre.transform(&v);
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+    /// Any geometry — huge downscales, tiny sources into large inputs, padded steps, every
+    /// encoding, layout, dtype — runs on every kernel without panicking and writes every
+    /// element of the tensor with a value a pixel can produce (none left from before).
+    #[test]
+    fn arbitrary_geometry_fills_every_element_with_a_pixel_value(
+        w in 1u32..3000, h in 1u32..24, dw in 1u32..700, dh in 1u32..24,
+        enc in 0usize..7, padding in 0usize..5, letterbox: bool, center: bool, nhwc: bool,
+        f16: bool, seed: u64,
+    ) {
+        let mut s = spec(
+            dw,
+            dh,
+            if letterbox { ResizeMode::Letterbox } else { ResizeMode::Stretch },
+            if center { LetterboxAnchor::Center } else { LetterboxAnchor::TopLeft },
+        );
+        if nhwc {
+            s.layout = TensorLayout::Nhwc;
+        }
+        if f16 {
+            s.dtype = TensorDType::F16;
+        }
+        let enc = PixelEncoding::ALL[enc];
+        let data = noise(((w as usize + 1) * 4 + padding) * h as usize, seed);
+        let v = make_image(&data, w, h, enc, padding);
+        // Pixel levels 0..=255 normalise into [lo, hi] per channel (plus f16 rounding).
+        let bounds: Vec<(f64, f64)> = (0..3)
+            .map(|c| {
+                let f = |p: f64| (p * f64::from(s.scale) - f64::from(s.mean[c])) / f64::from(s.std[c]);
+                (f(0.0).min(f(255.0)) - 1e-2, f(0.0).max(f(255.0)) + 1e-2)
+            })
+            .collect();
+        for kernel in kernels() {
+            let mut pre = Preprocessor::with_kernel(s, kernel).unwrap();
+            let got = ours(&v, &s, &mut pre);
+            let plane = (dw * dh) as usize;
+            for (i, g) in got.iter().enumerate() {
+                let (lo, hi) = bounds[i / plane];
+                prop_assert!(
+                    (lo..=hi).contains(g),
+                    "{kernel:?} {w}x{h} {enc:?} {s:?}: element {i} = {g} outside [{lo}, {hi}]"
+                );
+            }
+        }
+    }
+}
