@@ -44,47 +44,27 @@ struct Job {
 
 fn jobs() -> Vec<Job> {
     use PixelEncoding::{Bgr8, Rgb8, Rgba8, Yuyv};
-    use ResizeMode::{Letterbox, Stretch};
+    use ResizeMode::{Letterbox as L, Stretch as S};
     use TensorDType::{F16, F32};
     use TensorLayout::{Nchw, Nhwc};
-    let job = |name, src, spec| Job { name, src, spec };
-    vec![
-        job(
-            "bgr8_1920x1080_640_letterbox",
-            (1920, 1080, Bgr8),
-            spec(640, Nchw, F32, Letterbox),
-        ),
-        job(
-            "bgr8_1920x1080_416_letterbox",
-            (1920, 1080, Bgr8),
-            spec(416, Nchw, F32, Letterbox),
-        ),
-        job(
-            "rgb8_1280x720_640_letterbox",
-            (1280, 720, Rgb8),
-            spec(640, Nchw, F32, Letterbox),
-        ),
-        job(
-            "rgb8_768x576_300_stretch",
-            (768, 576, Rgb8),
-            spec(300, Nchw, F32, Stretch),
-        ),
-        job(
-            "rgba8_1920x1080_416_letterbox",
-            (1920, 1080, Rgba8),
-            spec(416, Nchw, F32, Letterbox),
-        ),
-        job(
-            "yuyv_1920x1080_640_letterbox",
-            (1920, 1080, Yuyv),
-            spec(640, Nchw, F32, Letterbox),
-        ),
-        job(
-            "bgr8_1920x1080_640_letterbox_nhwc_f16",
-            (1920, 1080, Bgr8),
-            spec(640, Nhwc, F16, Letterbox),
-        ),
-    ]
+    #[rustfmt::skip]
+    let table = [
+        ("bgr8_1920x1080_640_letterbox", (1920, 1080, Bgr8), (640, Nchw, F32, L)),
+        ("bgr8_1920x1080_416_letterbox", (1920, 1080, Bgr8), (416, Nchw, F32, L)),
+        ("rgb8_1280x720_640_letterbox", (1280, 720, Rgb8), (640, Nchw, F32, L)),
+        ("rgb8_768x576_300_stretch", (768, 576, Rgb8), (300, Nchw, F32, S)),
+        ("rgba8_1920x1080_416_letterbox", (1920, 1080, Rgba8), (416, Nchw, F32, L)),
+        ("yuyv_1920x1080_640_letterbox", (1920, 1080, Yuyv), (640, Nchw, F32, L)),
+        ("bgr8_1920x1080_640_letterbox_nhwc_f16", (1920, 1080, Bgr8), (640, Nhwc, F16, L)),
+    ];
+    table
+        .into_iter()
+        .map(|(name, src, (net, layout, dtype, resize))| Job {
+            name,
+            src,
+            spec: spec(net, layout, dtype, resize),
+        })
+        .collect()
 }
 
 fn fused(c: &mut Criterion) {

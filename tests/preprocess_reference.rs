@@ -433,6 +433,32 @@ fn a_short_output_tensor_is_an_error_not_a_panic() {
         .is_err());
 }
 
+/// The spec a property test drew: size, and letterbox (else stretch), centred (else top-left),
+/// NHWC (else NCHW), f16 (else f32).
+fn drawn_spec(dw: u32, dh: u32, [letterbox, center, nhwc, f16]: [bool; 4]) -> PreprocessSpec {
+    let mut s = spec(
+        dw,
+        dh,
+        if letterbox {
+            ResizeMode::Letterbox
+        } else {
+            ResizeMode::Stretch
+        },
+        if center {
+            LetterboxAnchor::Center
+        } else {
+            LetterboxAnchor::TopLeft
+        },
+    );
+    if nhwc {
+        s.layout = TensorLayout::Nhwc;
+    }
+    if f16 {
+        s.dtype = TensorDType::F16;
+    }
+    s
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
     #[test]
@@ -441,18 +467,7 @@ proptest! {
         enc in 0usize..7, padding in 0usize..9, letterbox: bool, center: bool, nhwc: bool, f16: bool,
         seed: u64,
     ) {
-        let mut s = spec(
-            dw,
-            dh,
-            if letterbox { ResizeMode::Letterbox } else { ResizeMode::Stretch },
-            if center { LetterboxAnchor::Center } else { LetterboxAnchor::TopLeft },
-        );
-        if nhwc {
-            s.layout = TensorLayout::Nhwc;
-        }
-        if f16 {
-            s.dtype = TensorDType::F16;
-        }
+        let s = drawn_spec(dw, dh, [letterbox, center, nhwc, f16]);
         check(w, h, PixelEncoding::ALL[enc], padding, s, seed);
     }
 }
@@ -491,18 +506,7 @@ proptest! {
         enc in 0usize..7, padding in 0usize..5, letterbox: bool, center: bool, nhwc: bool,
         f16: bool, seed: u64,
     ) {
-        let mut s = spec(
-            dw,
-            dh,
-            if letterbox { ResizeMode::Letterbox } else { ResizeMode::Stretch },
-            if center { LetterboxAnchor::Center } else { LetterboxAnchor::TopLeft },
-        );
-        if nhwc {
-            s.layout = TensorLayout::Nhwc;
-        }
-        if f16 {
-            s.dtype = TensorDType::F16;
-        }
+        let s = drawn_spec(dw, dh, [letterbox, center, nhwc, f16]);
         let enc = PixelEncoding::ALL[enc];
         let data = noise(((w as usize + 1) * 4 + padding) * h as usize, seed);
         let v = make_image(&data, w, h, enc, padding);

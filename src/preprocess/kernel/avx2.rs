@@ -5,14 +5,10 @@
 
 use std::arch::x86_64::*;
 
-use super::{steps, RowJob};
-use crate::preprocess::source_format::{PixelKind, CUB, CUG, CVG, CVR, CY, HALF};
+use super::{steps, RowJob, PACKED, YUV};
+use crate::preprocess::source_format::{CUB, CUG, CVG, CVR, CY, HALF};
 
 const LANES: usize = 8;
-
-// The pixel kinds as const-generic parameters.
-const PACKED: u8 = 0;
-const YUV: u8 = 1;
 
 /// Write the first `n` output pixels of the row; `false` (nothing written) when `n < 8`.
 ///
@@ -24,25 +20,8 @@ pub(super) unsafe fn row(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: usize) 
     if n < LANES {
         return false;
     }
-    let two_x = !job.taps.point_sampling;
-    let two_y = job.wy != 0.0;
-    macro_rules! run {
-        ($kind:expr) => {
-            match (two_x, two_y) {
-                (true, true) => run::<$kind, true, true>(job, out, n),
-                (true, false) => run::<$kind, true, false>(job, out, n),
-                (false, true) => run::<$kind, false, true>(job, out, n),
-                (false, false) => run::<$kind, false, false>(job, out, n),
-            }
-        };
-    }
     // SAFETY: this function's contract.
-    unsafe {
-        match job.format.kind {
-            PixelKind::Mono | PixelKind::Packed3 | PixelKind::Packed4 => run!(PACKED),
-            PixelKind::Uyvy | PixelKind::Yuyv => run!(YUV),
-        }
-    }
+    unsafe { monomorphised!(job, run(job, out, n)) }
     true
 }
 

@@ -14,14 +14,10 @@
 
 use std::arch::x86_64::*;
 
-use super::{RowJob, Window, WindowSource, WINDOW_LANES};
-use crate::preprocess::source_format::{PixelKind, CUB, CUG, CVG, CVR, CY, HALF};
+use super::{RowJob, Window, WindowSource, PACKED, WINDOW_LANES, YUV};
+use crate::preprocess::source_format::{CUB, CUG, CVG, CVR, CY, HALF};
 
 const LANES: usize = WINDOW_LANES;
-
-// The pixel kinds as const-generic parameters.
-const PACKED: u8 = 0;
-const YUV: u8 = 1;
 
 /// Byte 0 of every 32-bit lane.
 const LOW_BYTES: u64 = 0x1111_1111_1111_1111;
@@ -49,25 +45,8 @@ pub(super) unsafe fn row(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: usize) 
     if n < LANES || n != job.taps.len() || !job.taps.windows_complete {
         return false;
     }
-    let two_x = !job.taps.point_sampling;
-    let two_y = job.wy != 0.0;
-    macro_rules! run {
-        ($kind:expr) => {
-            match (two_x, two_y) {
-                (true, true) => run::<$kind, true, true>(job, out),
-                (true, false) => run::<$kind, true, false>(job, out),
-                (false, true) => run::<$kind, false, true>(job, out),
-                (false, false) => run::<$kind, false, false>(job, out),
-            }
-        };
-    }
     // SAFETY: this function's contract.
-    unsafe {
-        match job.format.kind {
-            PixelKind::Mono | PixelKind::Packed3 | PixelKind::Packed4 => run!(PACKED),
-            PixelKind::Uyvy | PixelKind::Yuyv => run!(YUV),
-        }
-    }
+    unsafe { monomorphised!(job, run(job, out)) }
     true
 }
 

@@ -16,6 +16,33 @@
 //! agree to within f32 rounding. A row narrower than a step is done by the portable code; a
 //! row that is not a multiple of the step ends with one step overlapping the one before it.
 
+/// Calls `$run::<KIND, TWO_X, TWO_Y>($args)` monomorphised for the row: `KIND` is [`PACKED`]
+/// or [`YUV`], `TWO_X` whether the second horizontal tap matters (not point sampling), `TWO_Y`
+/// whether the bottom row does (`wy ≠ 0`).
+macro_rules! monomorphised {
+    ($job:expr, $run:ident($($arg:expr),*)) => {{
+        use $crate::preprocess::source_format::PixelKind;
+        let job: &$crate::preprocess::kernel::RowJob<'_> = $job;
+        let yuv = matches!(job.format.kind, PixelKind::Uyvy | PixelKind::Yuyv);
+        match (yuv, !job.taps.point_sampling, job.wy != 0.0) {
+            (false, true, true) => $run::<PACKED, true, true>($($arg),*),
+            (false, true, false) => $run::<PACKED, true, false>($($arg),*),
+            (false, false, true) => $run::<PACKED, false, true>($($arg),*),
+            (false, false, false) => $run::<PACKED, false, false>($($arg),*),
+            (true, true, true) => $run::<YUV, true, true>($($arg),*),
+            (true, true, false) => $run::<YUV, true, false>($($arg),*),
+            (true, false, true) => $run::<YUV, false, true>($($arg),*),
+            (true, false, false) => $run::<YUV, false, false>($($arg),*),
+        }
+    }};
+}
+
+/// The kernels' `KIND` parameter: pixels whose channels are bytes of the pixel (mono, rgb8,
+/// bgr8, rgba8, bgra8) …
+const PACKED: u8 = 0;
+/// … or packed 4:2:2, converted to RGB per sampled pixel.
+const YUV: u8 = 1;
+
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]

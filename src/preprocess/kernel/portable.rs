@@ -4,15 +4,11 @@
 //! normalisation run lane-wise. Rows narrower than 8 pixels (or shorter than a word) go one
 //! pixel at a time with bounds-checked reads.
 
-use super::{steps, RowJob};
-use crate::preprocess::source_format::{read_word, yuv_to_rgb, PixelKind};
+use super::{steps, RowJob, PACKED, YUV};
+use crate::preprocess::source_format::{read_word, yuv_to_rgb};
 
 /// Pixels per step.
 const C: usize = 8;
-
-// The pixel kinds as const-generic parameters.
-const PACKED: u8 = 0;
-const YUV: u8 = 1;
 
 /// Write the first `n` output pixels of the row.
 pub(super) fn row(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: usize) {
@@ -40,22 +36,7 @@ pub(super) unsafe fn row_avx2(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: us
 
 #[inline(always)]
 fn stepped(job: &RowJob<'_>, out: &mut [&mut [f32]; 3], n: usize) {
-    let two_x = !job.taps.point_sampling;
-    let two_y = job.wy != 0.0;
-    macro_rules! run {
-        ($kind:expr) => {
-            match (two_x, two_y) {
-                (true, true) => run::<$kind, true, true>(job, out, n),
-                (true, false) => run::<$kind, true, false>(job, out, n),
-                (false, true) => run::<$kind, false, true>(job, out, n),
-                (false, false) => run::<$kind, false, false>(job, out, n),
-            }
-        };
-    }
-    match job.format.kind {
-        PixelKind::Mono | PixelKind::Packed3 | PixelKind::Packed4 => run!(PACKED),
-        PixelKind::Uyvy | PixelKind::Yuyv => run!(YUV),
-    }
+    monomorphised!(job, run(job, out, n))
 }
 
 /// The words at `offsets` of `row` (0 for a word outside the row: never when vectorizable).
