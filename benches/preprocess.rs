@@ -1,7 +1,10 @@
-//! Criterion benchmarks of the fused preprocessing pass, one thread, one frame per iteration.
-//! The headline job (issue 3) is `letterbox_1080p_bgr8_nchw_f32`: 1920×1080 bgr8 → 640×640
-//! letterboxed RGB NCHW f32 /255 — compare with `benches/opencv_preprocess.py` through
-//! `benches/compare_preprocess.sh`.
+//! Criterion benchmarks of the fused preprocessing pass, one thread, one frame per iteration,
+//! for every row kernel this CPU runs (`<job>/<kernel>`). The six jobs of issue 14 (all
+//! letterboxed top-left with pad 114, or stretched, into RGB NCHW f32 /255), plus one NHWC f16
+//! job; `benches/compare_preprocess.sh` runs the same jobs against OpenCV through
+//! `redline bench preprocess`.
+//!
+//! `cargo bench --bench preprocess -- <filter>`, e.g. `-- 416` or `-- /avx2`.
 
 use std::hint::black_box;
 
@@ -9,23 +12,18 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use half::f16;
 use redline::config::{ChannelOrder, LetterboxAnchor, ResizeMode, TensorDType, TensorLayout};
 use redline::frame::{ImageLimits, ImageView, PixelEncoding};
-use redline::preprocess::{PreprocessSpec, Preprocessor, TensorMut};
+use redline::preprocess::{Kernel, PreprocessSpec, Preprocessor, TensorMut};
 
-/// Deterministic pseudo-random bytes, the same pattern as the OpenCV script's input.
+/// Deterministic pseudo-random bytes, the same pattern as `redline bench preprocess` and the
+/// OpenCV script (`(i × 7 + i / 4099) mod 251`).
 fn frame_bytes(len: usize) -> Vec<u8> {
     (0..len).map(|i| ((i * 7 + i / 4099) % 251) as u8).collect()
 }
 
-fn spec(
-    w: u32,
-    h: u32,
-    layout: TensorLayout,
-    dtype: TensorDType,
-    resize: ResizeMode,
-) -> PreprocessSpec {
+fn spec(net: u32, layout: TensorLayout, dtype: TensorDType, resize: ResizeMode) -> PreprocessSpec {
     PreprocessSpec {
-        width: w,
-        height: h,
+        width: net,
+        height: net,
         layout,
         dtype,
         channel_order: ChannelOrder::Rgb,
@@ -45,36 +43,28 @@ struct Job {
 }
 
 fn jobs() -> Vec<Job> {
-    use ResizeMode::{Letterbox, Stretch};
+    use PixelEncoding::{Bgr8, Rgb8, Rgba8, Yuyv};
+    use ResizeMode::{Letterbox as L, Stretch as S};
     use TensorDType::{F16, F32};
     use TensorLayout::{Nchw, Nhwc};
-    vec![
-        Job {
-            name: "letterbox_1080p_bgr8_nchw_f32",
-            src: (1920, 1080, PixelEncoding::Bgr8),
-            spec: spec(640, 640, Nchw, F32, Letterbox),
-        },
-        Job {
-            name: "letterbox_1080p_bgr8_nhwc_f16",
-            src: (1920, 1080, PixelEncoding::Bgr8),
-            spec: spec(640, 640, Nhwc, F16, Letterbox),
-        },
-        Job {
-            name: "letterbox_1080p_uyvy_nchw_f32",
-            src: (1920, 1080, PixelEncoding::Uyvy),
-            spec: spec(640, 640, Nchw, F32, Letterbox),
-        },
-        Job {
-            name: "letterbox_1080p_rgba8_416_nchw_f32",
-            src: (1920, 1080, PixelEncoding::Rgba8),
-            spec: spec(416, 416, Nchw, F32, Letterbox),
-        },
-        Job {
-            name: "stretch_vga_rgb8_300_nchw_f32",
-            src: (640, 480, PixelEncoding::Rgb8),
-            spec: spec(300, 300, Nchw, F32, Stretch),
-        },
-    ]
+    #[rustfmt::skip]
+    let table = [
+        ("bgr8_1920x1080_640_letterbox", (1920, 1080, Bgr8), (640, Nchw, F32, L)),
+        ("bgr8_1920x1080_416_letterbox", (1920, 1080, Bgr8), (416, Nchw, F32, L)),
+        ("rgb8_1280x720_640_letterbox", (1280, 720, Rgb8), (640, Nchw, F32, L)),
+        ("rgb8_768x576_300_stretch", (768, 576, Rgb8), (300, Nchw, F32, S)),
+        ("rgba8_1920x1080_416_letterbox", (1920, 1080, Rgba8), (416, Nchw, F32, L)),
+        ("yuyv_1920x1080_640_letterbox", (1920, 1080, Yuyv), (640, Nchw, F32, L)),
+        ("bgr8_1920x1080_640_letterbox_nhwc_f16", (1920, 1080, Bgr8), (640, Nhwc, F16, L)),
+    ];
+    table
+        .into_iter()
+        .map(|(name, src, (net, layout, dtype, resize))| Job {
+            name,
+            src,
+            spec: spec(net, layout, dtype, resize),
+        })
+        .collect()
 }
 
 fn fused(c: &mut Criterion) {
@@ -82,26 +72,38 @@ fn fused(c: &mut Criterion) {
     for job in jobs() {
         let (w, h, enc) = job.src;
         let step = match enc {
-            PixelEncoding::Uyvy | PixelEncoding::Yuyv => w as usize * 2,
+            PixelEncoding::Uyvy | PixelEncoding::Yuyv => (w as usize).div_ceil(2) * 4,
             e => w as usize * e.bytes_per_pixel(),
         };
         let data = frame_bytes(step * h as usize);
         let view = ImageView::new(w, h, step, enc, &data, limits).expect("valid bench frame");
-        let mut pre = Preprocessor::new(job.spec);
         let n = job.spec.tensor_len();
         let (mut t32, mut t16) = (vec![0f32; n], vec![f16::ZERO; n]);
-        c.bench_function(job.name, |b| {
-            b.iter(|| {
-                let out = match job.spec.dtype {
-                    TensorDType::F32 => TensorMut::F32(&mut t32),
-                    TensorDType::F16 => TensorMut::F16(&mut t16),
-                };
-                black_box(
-                    pre.run(black_box(&view), out)
-                        .expect("bench frame preprocesses"),
-                )
-            })
-        });
+        let mut group = c.benchmark_group(job.name);
+        for kernel in Kernel::ALL {
+            let Ok(mut pre) = Preprocessor::with_kernel(job.spec, kernel) else {
+                eprintln!(
+                    "SKIPPED: {}/{}: this CPU lacks {}",
+                    job.name,
+                    kernel.name(),
+                    kernel.requires()
+                );
+                continue;
+            };
+            group.bench_function(kernel.name(), |b| {
+                b.iter(|| {
+                    let out = match job.spec.dtype {
+                        TensorDType::F32 => TensorMut::F32(&mut t32),
+                        TensorDType::F16 => TensorMut::F16(&mut t16),
+                    };
+                    black_box(
+                        pre.run(black_box(&view), out)
+                            .expect("bench frame preprocesses"),
+                    )
+                })
+            });
+        }
+        group.finish();
     }
 }
 
@@ -125,7 +127,6 @@ fn cuda(c: &mut Criterion) {
         max_height: 1080,
     };
     let spec = spec(
-        640,
         640,
         TensorLayout::Nchw,
         TensorDType::F32,

@@ -1,113 +1,99 @@
-//! [`Preprocessor`]: the fused pass. Per output row it resamples the (at most two) source rows
-//! it needs horizontally into a two-row ring, then blends them vertically, normalises and writes
-//! the row straight into the tensor (NCHW planes or NHWC pixels, f32 or f16). Letterbox padding
-//! is written directly. Tables and rows are cached per source size: after the first frame of a
-//! size, `run` allocates nothing.
+//! [`Preprocessor`]: the fused pass. For each output row of the resized region it hands the
+//! row kernel ([`Kernel`]) the two source rows that row blends; the kernel reads the four
+//! source taps of every output pixel straight from the image bytes and writes normalised values
+//! into the tensor (NCHW f32 in place; NHWC or f16 through one reserved row). Letterbox padding
+//! is written directly. Every table and buffer is reserved in [`Preprocessor::new`] for the
+//! network size, so `run` never allocates, whatever the source size.
 
-use half::{f16, slice::HalfFloatSliceExt};
+use half::f16;
 
-use super::source_rows::ChannelMap;
+use super::kernel::{Kernel, KernelUnsupported, RowJob, RowTaps};
+use super::output::{fill_padding, store_pixels, Element, RowBuffers};
+use super::source_format::SourceFormat;
 use super::spec::PreprocessSpec;
-use super::taps::{AxisTaps, FIXED_ONE};
-use crate::config::TensorLayout;
+use super::taps::AxisTaps;
+use crate::config::{ChannelOrder, TensorLayout};
 use crate::error::FrameError;
 use crate::frame::{ImageView, LetterboxTransform, PixelEncoding};
 
-/// The engine input tensor to fill, `spec.tensor_len()` elements.
+/// The engine input tensor to fill: exactly one image's `spec.tensor_len()` elements (one row
+/// of a batched input is fine; elements past `tensor_len()` are never touched).
 pub enum TensorMut<'a> {
     F32(&'a mut [f32]),
     F16(&'a mut [f16]),
 }
 
-/// An output element type.
-trait Element: Copy {
-    fn from_f32(v: f32) -> Self;
-    /// Let `compute` produce the f32 values of `dst`, then store them (f32: in place; f16:
-    /// through `scratch` and one vectorised slice conversion).
-    fn store(dst: &mut [Self], scratch: &mut [f32], compute: impl FnOnce(&mut [f32]));
-}
-impl Element for f32 {
-    #[inline(always)]
-    fn from_f32(v: f32) -> Self {
-        v
-    }
-    #[inline(always)]
-    fn store(dst: &mut [Self], _scratch: &mut [f32], compute: impl FnOnce(&mut [f32])) {
-        compute(dst);
-    }
-}
-impl Element for f16 {
-    #[inline(always)]
-    fn from_f32(v: f32) -> Self {
-        f16::from_f32(v)
-    }
-    #[inline(always)]
-    fn store(dst: &mut [Self], scratch: &mut [f32], compute: impl FnOnce(&mut [f32])) {
-        let Some(values) = scratch.get_mut(..dst.len()) else {
-            return;
-        };
-        compute(values);
-        dst.convert_from_f32_slice(values);
-    }
-}
-
-/// Geometry of one source size: where the resized image sits and how it samples the source.
-#[derive(Default)]
+/// Geometry of one source size and encoding: where the resized image sits and how it samples
+/// the source.
 struct Plan {
-    src: (u32, u32, Option<PixelEncoding>),
+    src: Option<(u32, u32, PixelEncoding)>,
     /// Resized image size and its top-left corner on the canvas.
-    resized: (u32, u32),
-    origin: (u32, u32),
-    x_taps: AxisTaps,
+    resized: (usize, usize),
+    origin: (usize, usize),
+    format: SourceFormat,
+    x_axis: AxisTaps,
+    x_taps: RowTaps,
     y_taps: AxisTaps,
-    channels: Option<ChannelMap>,
 }
 
 /// The fused preprocessor for one network input spec.
 pub struct Preprocessor {
     spec: PreprocessSpec,
-    /// Per-channel `(mul, add)` applied to resampled rows (which are in `level × FIXED_ONE`).
+    kernel: Kernel,
+    /// Per network channel `(mul, add)`: `value = level × mul + add`.
     affine: [(f32, f32); 3],
     pad: [f32; 3],
     plan: Plan,
-    /// Two resampled source rows, `3 × resized width` planar f32 each.
-    ring: Vec<f32>,
-    /// Which source row each ring slot holds.
-    ring_rows: [u32; 2],
-    /// One output row in f32 before conversion to f16.
-    row_f32: Vec<f32>,
-    /// RGB scratch for one 4:2:2 source row.
-    scratch: Vec<u8>,
+    buffers: RowBuffers,
 }
 
-const EMPTY: u32 = u32::MAX;
-
 impl Preprocessor {
+    /// The preprocessor for `spec`, with the fastest row kernel this CPU runs.
     pub fn new(spec: PreprocessSpec) -> Self {
-        let levels = spec.affine();
-        let pad = levels.map(|(m, a)| f32::from(spec.pad_value) * m + a);
-        let affine = levels.map(|(m, a)| (m / FIXED_ONE as f32, a));
+        let kernel = Kernel::best();
+        let width = spec.width as usize;
+        let affine = spec.affine();
         Self {
             spec,
+            kernel,
             affine,
-            pad,
-            plan: Plan::default(),
-            ring: Vec::new(),
-            ring_rows: [EMPTY; 2],
-            row_f32: Vec::new(),
-            scratch: Vec::new(),
+            pad: affine.map(|(m, a)| f32::from(spec.pad_value) * m + a),
+            plan: Plan {
+                src: None,
+                resized: (0, 0),
+                origin: (0, 0),
+                format: SourceFormat::new(PixelEncoding::Rgb8, ChannelOrder::Rgb),
+                x_axis: AxisTaps::with_capacity(width),
+                x_taps: RowTaps::with_capacity(width),
+                y_taps: AxisTaps::with_capacity(spec.height as usize),
+            },
+            buffers: RowBuffers::new(width),
         }
+    }
+
+    /// The preprocessor for `spec` with a chosen row kernel (benchmarks, tests), or the error
+    /// naming the CPU features the kernel needs.
+    pub fn with_kernel(spec: PreprocessSpec, kernel: Kernel) -> Result<Self, KernelUnsupported> {
+        let mut pre = Self::new(spec);
+        pre.kernel = kernel.checked()?;
+        Ok(pre)
     }
 
     pub fn spec(&self) -> &PreprocessSpec {
         &self.spec
     }
 
+    /// The row kernel this preprocessor runs.
+    pub fn kernel(&self) -> Kernel {
+        self.kernel
+    }
+
     /// One fused pass: resize + channel order + normalise + layout straight into `out`.
     ///
     /// Returns the source ↔ network transform of this frame. `out` must hold at least
-    /// `spec.tensor_len()` elements; a shorter tensor is an engine/tensor-pool mismatch and
-    /// returns `FrameError::Engine` without writing (as does a zero-sized spec).
+    /// `spec.tensor_len()` elements (only those are written); a shorter tensor is an
+    /// engine/tensor-pool mismatch and returns `FrameError::Engine` without writing (as does a
+    /// zero-sized spec).
     pub fn run(
         &mut self,
         image: &ImageView<'_>,
@@ -118,10 +104,17 @@ impl Preprocessor {
             // A zero-sized network input cannot come from a validated config.
             return Err(FrameError::Engine);
         }
-        self.prepare(image);
         match out {
-            TensorMut::F32(t) => self.fill(image, t.get_mut(..len).ok_or(FrameError::Engine)?),
-            TensorMut::F16(t) => self.fill(image, t.get_mut(..len).ok_or(FrameError::Engine)?),
+            TensorMut::F32(t) => {
+                let t = t.get_mut(..len).ok_or(FrameError::Engine)?;
+                self.prepare(image);
+                self.fill(image, t);
+            }
+            TensorMut::F16(t) => {
+                let t = t.get_mut(..len).ok_or(FrameError::Engine)?;
+                self.prepare(image);
+                self.fill(image, t);
+            }
         }
         Ok(self.transform(image))
     }
@@ -131,160 +124,76 @@ impl Preprocessor {
         self.spec.transform(image.width(), image.height())
     }
 
-    /// Rebuild tables and buffers when the source size or encoding changed.
+    /// Rebuild the tables when the source size or encoding changed (within the capacity
+    /// reserved in `new`: no allocation).
     fn prepare(&mut self, image: &ImageView<'_>) {
-        self.ring_rows = [EMPTY; 2];
-        let key = (image.width(), image.height(), Some(image.encoding()));
-        if self.plan.src == key {
+        let key = (image.width(), image.height(), image.encoding());
+        if self.plan.src == Some(key) {
             return;
         }
         let placement = self.spec.placement(key.0, key.1);
-        let (rw, rh) = (placement.width, placement.height);
-        let origin = (placement.x, placement.y);
         let plan = &mut self.plan;
-        plan.src = key;
-        plan.resized = (rw, rh);
-        plan.origin = origin;
-        plan.x_taps.rebuild(key.0, rw);
-        plan.y_taps.rebuild(key.1, rh);
-        let channels = ChannelMap::new(image.encoding(), self.spec.channel_order);
-        self.scratch.resize(channels.scratch_len(key.0), 0);
-        plan.channels = Some(channels);
-        self.ring.resize(2 * 3 * rw as usize, 0.0);
-        self.row_f32.resize(3 * rw as usize, 0.0);
+        plan.src = Some(key);
+        plan.resized = (placement.width as usize, placement.height as usize);
+        plan.origin = (placement.x as usize, placement.y as usize);
+        plan.format = SourceFormat::new(key.2, self.spec.channel_order);
+        plan.x_axis.rebuild(key.0, placement.width);
+        plan.x_taps.rebuild(&plan.x_axis, plan.format, key.0);
+        plan.y_taps.rebuild(key.1, placement.height);
     }
 
     fn fill<T: Element>(&mut self, image: &ImageView<'_>, out: &mut [T]) {
         let (dw, dh) = (self.spec.width as usize, self.spec.height as usize);
-        let (rw, rh) = (self.plan.resized.0 as usize, self.plan.resized.1 as usize);
-        let (ox, oy) = (self.plan.origin.0 as usize, self.plan.origin.1 as usize);
-        let layout = self.spec.layout;
-        self.fill_padding(out, layout, (dw, dh), (ox, oy), (rw, rh));
-        let Some(channels) = self.plan.channels else {
-            return;
-        };
-        for r in 0..rh {
-            let (y0, y1) = (self.plan.y_taps.first[r], self.plan.y_taps.second[r]);
-            let wy = self.plan.y_taps.weight[r];
-            let s0 = self.load_row(image, channels, y0, None);
-            // A zero weight means row y1 contributes nothing (exact ratios): skip resampling it.
-            let s1 = if wy == 0.0 {
-                s0
-            } else {
-                self.load_row(image, channels, y1, Some(s0))
+        let Self {
+            spec,
+            kernel,
+            affine,
+            pad,
+            plan,
+            buffers,
+        } = self;
+        let (rw, rh) = plan.resized;
+        let (ox, oy) = plan.origin;
+        fill_padding(out, spec.layout, *pad, (dw, dh), (ox, oy), (rw, rh));
+        let y_taps = plan.y_taps.first.iter().zip(&plan.y_taps.second);
+        for (r, ((&y0, &y1), &wy)) in y_taps.zip(&plan.y_taps.weight).enumerate() {
+            let job = RowJob {
+                format: plan.format,
+                taps: &plan.x_taps,
+                top: image.row(y0),
+                bottom: image.row(y1),
+                wy: if y0 == y1 { 0.0 } else { wy },
+                affine: *affine,
             };
-            let row_len = 3 * rw;
-            let (a, b) = self.ring.split_at(row_len);
-            let (top, bottom) = if s0 == 0 { (a, b) } else { (b, a) };
-            let bottom = if s1 == s0 { top } else { bottom };
+            let compute = |dst: [&mut [f32]; 3]| kernel.run_row(&job, dst);
             let y = oy + r;
-            let scratch = &mut self.row_f32;
-            match layout {
+            match spec.layout {
                 TensorLayout::Nchw => {
-                    for (c, &(m, k)) in self.affine.iter().enumerate() {
-                        let start = c * dw * dh + y * dw + ox;
-                        let t = &top[c * rw..(c + 1) * rw];
-                        let bt = &bottom[c * rw..(c + 1) * rw];
-                        T::store(&mut out[start..start + rw], scratch, |dst| {
-                            if wy == 0.0 {
-                                for (d, &p) in dst.iter_mut().zip(t) {
-                                    *d = p * m + k;
-                                }
-                            } else {
-                                for ((d, &p), &q) in dst.iter_mut().zip(t).zip(bt) {
-                                    *d = (p + (q - p) * wy) * m + k;
-                                }
-                            }
-                        });
-                    }
+                    let Some(dst) = plane_rows(out, dw * dh, y * dw + ox, rw) else {
+                        return;
+                    };
+                    T::store_planes(dst, buffers, compute);
                 }
                 TensorLayout::Nhwc => {
                     let start = (y * dw + ox) * 3;
-                    let [(m0, k0), (m1, k1), (m2, k2)] = self.affine;
-                    let (t0, t12) = top.split_at(rw);
-                    let (t1, t2) = t12.split_at(rw);
-                    let (b0, b12) = bottom.split_at(rw);
-                    let (b1, b2) = b12.split_at(rw);
-                    T::store(&mut out[start..start + 3 * rw], scratch, |dst| {
-                        for (x, px) in dst.chunks_exact_mut(3).enumerate() {
-                            px[0] = (t0[x] + (b0[x] - t0[x]) * wy) * m0 + k0;
-                            px[1] = (t1[x] + (b1[x] - t1[x]) * wy) * m1 + k1;
-                            px[2] = (t2[x] + (b2[x] - t2[x]) * wy) * m2 + k2;
-                        }
-                    });
-                }
-            }
-        }
-    }
-
-    /// Make sure source row `y` is resampled into a ring slot and return the slot. `keep` is a
-    /// slot that must not be overwritten.
-    fn load_row(
-        &mut self,
-        image: &ImageView<'_>,
-        channels: ChannelMap,
-        y: u32,
-        keep: Option<usize>,
-    ) -> usize {
-        if let Some(slot) = self.ring_rows.iter().position(|&r| r == y) {
-            return slot;
-        }
-        let slot = match keep {
-            Some(k) => 1 - k,
-            // Prefer the slot whose row is older (smaller index): rows advance downwards.
-            None => match self.ring_rows {
-                [EMPTY, _] => 0,
-                [_, EMPTY] => 1,
-                [a, b] => usize::from(b < a),
-            },
-        };
-        let row_len = 3 * self.plan.x_taps.len();
-        let dst = &mut self.ring[slot * row_len..(slot + 1) * row_len];
-        channels.resample(image.row(y), &mut self.scratch, &self.plan.x_taps, dst);
-        self.ring_rows[slot] = y;
-        slot
-    }
-
-    fn fill_padding<T: Element>(
-        &self,
-        out: &mut [T],
-        layout: TensorLayout,
-        (dw, dh): (usize, usize),
-        (ox, oy): (usize, usize),
-        (rw, rh): (usize, usize),
-    ) {
-        if (rw, rh) == (dw, dh) {
-            return;
-        }
-        let pad = self.pad.map(T::from_f32);
-        let is_pad_row = |y: usize| y < oy || y >= oy + rh;
-        match layout {
-            TensorLayout::Nchw => {
-                for (c, plane) in out.chunks_exact_mut(dw * dh).enumerate() {
-                    for (y, row) in plane.chunks_exact_mut(dw).enumerate() {
-                        if is_pad_row(y) {
-                            row.fill(pad[c]);
-                        } else {
-                            row[..ox].fill(pad[c]);
-                            row[ox + rw..].fill(pad[c]);
-                        }
-                    }
-                }
-            }
-            TensorLayout::Nhwc => {
-                for (y, row) in out.chunks_exact_mut(dw * 3).enumerate() {
-                    let (left, right) = if is_pad_row(y) {
-                        (dw, dw)
-                    } else {
-                        (ox, ox + rw)
+                    let Some(dst) = out.get_mut(start..start + 3 * rw) else {
+                        return;
                     };
-                    for (x, px) in row.chunks_exact_mut(3).enumerate() {
-                        if x < left || x >= right {
-                            px.copy_from_slice(&pad);
-                        }
-                    }
+                    store_pixels(dst, buffers, compute);
                 }
             }
         }
     }
+}
+
+/// The rows `start .. start + len` of the three `plane`-sized planes of an NCHW tensor.
+fn plane_rows<T>(out: &mut [T], plane: usize, start: usize, len: usize) -> Option<[&mut [T]; 3]> {
+    let (p0, rest) = out.split_at_mut_checked(plane)?;
+    let (p1, p2) = rest.split_at_mut_checked(plane)?;
+    let range = start..start + len;
+    Some([
+        p0.get_mut(range.clone())?,
+        p1.get_mut(range.clone())?,
+        p2.get_mut(range)?,
+    ])
 }

@@ -9,8 +9,8 @@ pub mod alloc;
 pub mod decoding;
 pub mod findings;
 pub mod golden;
-pub mod onnxruntime;
 pub mod mcap_variants;
+pub mod onnxruntime;
 pub mod photos;
 pub mod settle;
 
