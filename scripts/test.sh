@@ -7,6 +7,8 @@
 # missing print "SKIPPED: <reason>"; after the run this script lists every such line with the
 # test that printed it (no --nocapture needed), and exits non-zero when any test failed. Under
 # CI=true the independent-reader tests fail instead of skipping.
+# The ONNX Runtime backend is built in (feature `onnxruntime`; its library is the wheel's, from
+# .venv) so its tests run against the real library.
 # Arguments are passed to `cargo test` (e.g. --release, --features ros2); the full output is
 # kept in target/test-output.log.
 set -uo pipefail
@@ -20,9 +22,9 @@ log=target/test-output.log
 
 # --show-output prints the captured output of passing tests (only of those that printed
 # something), which is where their SKIPPED lines are.
-cargo test --all-targets --no-fail-fast "$@" -- --show-output 2>&1 | tee -a "$log"
+cargo test --all-targets --no-fail-fast --features onnxruntime "$@" -- --show-output 2>&1 | tee -a "$log"
 targets=${PIPESTATUS[0]}
-cargo test --doc --no-fail-fast "$@" 2>&1 | tee -a "$log"
+cargo test --doc --no-fail-fast --features onnxruntime "$@" 2>&1 | tee -a "$log"
 docs=${PIPESTATUS[0]}
 # The live ROS 2 tests, where ROS 2 is present (SKIPPED otherwise); REDLINE_LIVE_TESTS=0 leaves
 # them to the caller (.ci/run runs them after installing ROS 2).

@@ -68,6 +68,46 @@ fn check_reports_the_contract() {
 }
 
 #[test]
+fn check_lists_the_six_cameras_of_the_shipped_params_file() {
+    let out = run_ok(redline().args(["check", "--config", "config/six_cameras.yaml"]));
+    let text = stdout(&out);
+    assert!(
+        text.contains("cameras   6 (batching edf, up to 6 frames per engine run)"),
+        "{text}"
+    );
+    for (name, budget, criticality) in [
+        ("front_wide", 80, 10),
+        ("front_narrow", 80, 9),
+        ("left", 100, 5),
+        ("right", 100, 5),
+        ("rear", 150, 2),
+        ("rear_left", 150, 1),
+    ] {
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no line for {name}: {text}"));
+        assert!(
+            line.contains(&format!("budget {budget} ms, criticality {criticality}")),
+            "{line}"
+        );
+    }
+    // The shipped SSDLite pins its batch: said, not a failure.
+    assert!(text.contains("batch 1 row per run"), "{text}");
+}
+
+#[test]
+fn a_single_camera_config_is_one_camera_named_from_input() {
+    let out = run_ok(redline().args(["check", "--config", "config/redline.yaml"]));
+    let text = stdout(&out);
+    assert!(text.contains("cameras   1 (batching edf)"), "{text}");
+    assert!(
+        text.contains("/camera/front/image_raw/compressed"),
+        "{text}"
+    );
+}
+
+#[test]
 fn check_fails_on_a_contract_mismatch() {
     let dir = tempfile::tempdir().unwrap();
     let model = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models/pedestrian_ssdlite.onnx");

@@ -1,6 +1,6 @@
 //! `redline check`: validate the config, load the model through its backend (checking the
-//! contract) and print what was checked: backend and library version, how far the model
-//! batches, input, outputs and decoding.
+//! contract) and print what was checked: the cameras and their budgets, backend and library
+//! version, how far the model batches, input, outputs and decoding.
 
 use std::path::Path;
 
@@ -14,6 +14,27 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
     let config = Config::load(config_path)?;
     println!("config    {}: ok", config_path.display());
     println!("memory    {}", redline::config::MemoryEstimate::of(&config));
+    let cameras = config.camera_list();
+    println!(
+        "cameras   {} (batching {}{})",
+        cameras.len(),
+        config.batching.policy.name(),
+        if cameras.len() > 1 || config.model.max_batch > 1 {
+            format!(", up to {} frames per engine run", config.model.max_batch)
+        } else {
+            String::new()
+        }
+    );
+    for camera in &cameras {
+        println!(
+            "  {:<14} {} ({:?}), budget {} ms, criticality {}",
+            camera.name,
+            camera.topic,
+            camera.transport,
+            config.camera_budget_ms(camera),
+            camera.criticality
+        );
+    }
     let m = &config.model;
     if let Some(trt) = super::engine::describe(&config) {
         println!("{trt}");

@@ -45,6 +45,20 @@ impl LatencyHistogram {
         self.hist.len()
     }
 
+    /// How many samples fall at or below each of `bounds_ns` (ascending) and above the previous
+    /// bound; the last entry counts everything above the last bound.
+    pub fn bucket_counts(&self, bounds_ns: &[u64]) -> Vec<u64> {
+        let mut counts = vec![0u64; bounds_ns.len() + 1];
+        for v in self.hist.iter_recorded() {
+            let value = v.value_iterated_to();
+            let i = bounds_ns.partition_point(|b| *b < value);
+            if let Some(c) = counts.get_mut(i) {
+                *c += v.count_at_value();
+            }
+        }
+        counts
+    }
+
     /// The value at quantile `q` in [0, 1], nanoseconds (0 when empty).
     pub fn quantile_ns(&self, q: f64) -> u64 {
         if self.hist.is_empty() {

@@ -46,6 +46,12 @@ pub enum ReplayError {
     Output(#[from] OutputError),
     #[error(transparent)]
     Report(#[from] ReportError),
+    #[error("--fault {spec}: no camera named {camera:?} in this replay (cameras: {known})")]
+    FaultCamera {
+        spec: String,
+        camera: String,
+        known: String,
+    },
 }
 
 /// A finished replay: the report and where it was written.
@@ -128,6 +134,22 @@ struct Prepared<'a> {
     hardware_id: String,
 }
 
+/// Every camera a fault names is one of the replay's.
+fn check_fault_cameras(faults: &[FaultSpec], cameras: &[&str]) -> Result<(), ReplayError> {
+    for fault in faults {
+        if let Some(name) = fault.camera() {
+            if !cameras.contains(&name) {
+                return Err(ReplayError::FaultCamera {
+                    spec: fault.to_string(),
+                    camera: name.to_string(),
+                    known: cameras.join(", "),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Run a replay end to end and write its report.
 pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     check_out_dir(&opts.out_dir, &opts.bag)?;
@@ -135,6 +157,8 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
     let mut config = opts.config.clone();
     let mut notes = Vec::new();
     let cameras = choose_cameras(&bag, &mut config, &opts.cameras, &mut notes)?;
+    let camera_names: Vec<&str> = cameras.iter().map(|c| c.config.name.as_str()).collect();
+    check_fault_cameras(&opts.faults, &camera_names)?;
     let expected: usize = cameras
         .iter()
         .map(|c| c.topic.message_count.unwrap_or(0) as usize)
@@ -164,7 +188,7 @@ pub fn run(opts: &ReplayOptions) -> Result<ReplayOutcome, ReplayError> {
         feeder: Feeder::new(
             &bag,
             &topic_names,
-            Schedule::new(opts.pacing, &opts.faults)
+            Schedule::new(opts.pacing, &opts.faults, &camera_names)
                 .with_max_log_gap_ms(config.input.max_log_gap_ms),
             start_ros,
         ),

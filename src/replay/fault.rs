@@ -7,6 +7,7 @@
 //! | `infer:delay=120ms,frames=20..40` | the engine takes 120 ms longer on frames 20–39 |
 //! | `infer:error,frames=50..52` | the engine fails on frames 50 and 51 |
 //! | `sensor:silence=2s,at=5s` | no frame is delivered between 5 s and 7 s of the recording |
+//! | `sensor:silence=2s,at=5s,camera=left` | the same, for camera `left` only |
 //! | `sensor:burst=5,at=3s` | from 3 s, 5 frames are delivered back to back without pacing |
 //! | `stamp:jump=-3s,frame=10` | frame 10's header stamp is moved by −3 s |
 //!
@@ -31,8 +32,13 @@ pub enum FaultSpec {
     InferDelay { delay: Duration, frames: Range<u64> },
     /// The engine fails on these frames.
     InferError { frames: Range<u64> },
-    /// Frames recorded in `[at, at + duration)` (bag time since the first frame) are not delivered.
-    SensorSilence { at: Duration, duration: Duration },
+    /// Frames recorded in `[at, at + duration)` (bag time since the first frame) are not
+    /// delivered: of every camera, or of the camera named.
+    SensorSilence {
+        at: Duration,
+        duration: Duration,
+        camera: Option<String>,
+    },
     /// From `at`, `frames` frames are delivered back to back.
     SensorBurst { at: Duration, frames: u32 },
     /// Frame `frame`'s stamp is moved by `offset_ns`.
@@ -41,13 +47,21 @@ pub enum FaultSpec {
 
 /// Why a fault spec was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("--fault {spec:?}: {problem} (examples: infer:delay=120ms,frames=20..40 · infer:error,frames=50..52 · sensor:silence=2s,at=5s · sensor:burst=5,at=3s · stamp:jump=-3s,frame=10)")]
+#[error("--fault {spec:?}: {problem} (examples: infer:delay=120ms,frames=20..40 · infer:error,frames=50..52 · sensor:silence=2s,at=5s[,camera=NAME] · sensor:burst=5,at=3s · stamp:jump=-3s,frame=10)")]
 pub struct FaultSpecError {
     pub spec: String,
     pub problem: String,
 }
 
 impl FaultSpec {
+    /// The camera this fault is limited to, if any.
+    pub fn camera(&self) -> Option<&str> {
+        match self {
+            FaultSpec::SensorSilence { camera, .. } => camera.as_deref(),
+            _ => None,
+        }
+    }
+
     /// Parse one `--fault` argument.
     pub fn parse(spec: &str) -> Result<Self, FaultSpecError> {
         let fail = |problem: String| FaultSpecError {
@@ -95,6 +109,13 @@ impl FaultSpec {
             ("sensor", "silence") => FaultSpec::SensorSilence {
                 duration: parse_duration(value("2s")?).map_err(fail)?,
                 at: parse_duration(&take(&mut keys, "at")?).map_err(fail)?,
+                camera: match take(&mut keys, "camera") {
+                    Ok(name) if name.is_empty() => {
+                        return Err(fail("`camera=` needs a camera name".into()))
+                    }
+                    Ok(name) => Some(name),
+                    Err(_) => None,
+                },
             },
             ("sensor", "burst") => FaultSpec::SensorBurst {
                 frames: value("5")?
@@ -154,12 +175,22 @@ impl std::fmt::Display for FaultSpec {
             FaultSpec::InferError { frames } => {
                 write!(f, "infer:error,frames={}..{}", frames.start, frames.end)
             }
-            FaultSpec::SensorSilence { at, duration } => write!(
-                f,
-                "sensor:silence={},at={}",
-                Nanos::of(*duration),
-                Nanos::of(*at)
-            ),
+            FaultSpec::SensorSilence {
+                at,
+                duration,
+                camera,
+            } => {
+                write!(
+                    f,
+                    "sensor:silence={},at={}",
+                    Nanos::of(*duration),
+                    Nanos::of(*at)
+                )?;
+                match camera {
+                    Some(name) => write!(f, ",camera={name}"),
+                    None => Ok(()),
+                }
+            }
             FaultSpec::SensorBurst { at, frames } => {
                 write!(f, "sensor:burst={frames},at={}", Nanos::of(*at))
             }
@@ -311,9 +342,17 @@ mod tests {
             FaultSpec::parse("sensor:silence=2s,at=5s").unwrap(),
             FaultSpec::SensorSilence {
                 at: Duration::from_secs(5),
-                duration: Duration::from_secs(2)
+                duration: Duration::from_secs(2),
+                camera: None,
             }
         );
+        let left = FaultSpec::parse("sensor:silence=2s,at=5s,camera=left").unwrap();
+        assert_eq!(left.camera(), Some("left"));
+        assert_eq!(left.to_string(), "sensor:silence=2s,at=5s,camera=left");
+        assert!(FaultSpec::parse("sensor:silence=2s,at=5s,camera=")
+            .unwrap_err()
+            .to_string()
+            .contains("`camera=` needs a camera name"));
         assert_eq!(
             FaultSpec::parse("sensor:burst=5,at=1.5s").unwrap(),
             FaultSpec::SensorBurst {

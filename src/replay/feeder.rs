@@ -87,7 +87,9 @@ impl Feeder {
         let Delivery::Deliver {
             at,
             stamp_offset_ns,
-        } = self.schedule.delivery(index, log_ns, stamp_ns)
+        } = self
+            .schedule
+            .delivery(index, camera_index, log_ns, stamp_ns)
         else {
             self.suppressed += 1;
             return true;

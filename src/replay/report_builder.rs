@@ -160,6 +160,7 @@ pub(crate) fn build_report(f: RunFacts<'_>) -> ReplayReport {
             .collect::<BTreeMap<_, _>>(),
         holds: former.holds,
         hold_ms: percentiles(&former.hold_ns),
+        hold_histogram: former.hold_histogram.clone(),
         probes: former.probes,
     };
     let latency_ms = latency_section(&f.summary.latency);

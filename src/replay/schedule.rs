@@ -97,7 +97,8 @@ pub struct Schedule {
     pacing: Pacing,
     first_log_ns: Option<i64>,
     first_stamp_ns: Option<i64>,
-    silences: Vec<(Duration, Duration)>,
+    /// `[from, to)` of recording time, and the camera index it is limited to.
+    silences: Vec<(Duration, Duration, Option<usize>)>,
     bursts: Vec<(Duration, u32)>,
     jumps: Vec<(u64, i64)>,
     /// Frames of an active burst still to be held back.
@@ -117,7 +118,9 @@ struct BurstHold {
 }
 
 impl Schedule {
-    pub fn new(pacing: Pacing, faults: &[FaultSpec]) -> Self {
+    /// The schedule of `faults`; a fault limited to a camera applies to the camera of that
+    /// name in `cameras` (camera `i` = `cameras[i]`; the caller checks that each exists).
+    pub fn new(pacing: Pacing, faults: &[FaultSpec], cameras: &[&str]) -> Self {
         let mut s = Self {
             pacing,
             first_log_ns: None,
@@ -133,12 +136,22 @@ impl Schedule {
             gap_count: 0,
         };
         for f in faults {
-            match *f {
-                FaultSpec::SensorSilence { at, duration } => {
-                    s.silences.push((at, at.saturating_add(duration)))
+            match f {
+                FaultSpec::SensorSilence {
+                    at,
+                    duration,
+                    camera,
+                } => {
+                    let only = camera.as_deref().map(|name| {
+                        cameras
+                            .iter()
+                            .position(|c| *c == name)
+                            .unwrap_or(usize::MAX)
+                    });
+                    s.silences.push((*at, at.saturating_add(*duration), only))
                 }
-                FaultSpec::SensorBurst { at, frames } => s.bursts.push((at, frames)),
-                FaultSpec::StampJump { frame, offset_ns } => s.jumps.push((frame, offset_ns)),
+                FaultSpec::SensorBurst { at, frames } => s.bursts.push((*at, *frames)),
+                FaultSpec::StampJump { frame, offset_ns } => s.jumps.push((*frame, *offset_ns)),
                 FaultSpec::InferDelay { .. } | FaultSpec::InferError { .. } => {}
             }
         }
@@ -195,15 +208,14 @@ impl Schedule {
         }
     }
 
-    /// The delivery of frame `index` recorded at `log_ns` with header stamp `stamp_ns`.
-    /// Bursts are applied separately by the driver through [`Schedule::burst_hold`].
-    pub fn delivery(&mut self, index: u64, log_ns: i64, stamp_ns: i64) -> Delivery {
+    /// The delivery of frame `index` of camera `camera` recorded at `log_ns` with header stamp
+    /// `stamp_ns`. Bursts are applied separately by the driver through
+    /// [`Schedule::burst_hold`].
+    pub fn delivery(&mut self, index: u64, camera: usize, log_ns: i64, stamp_ns: i64) -> Delivery {
         let recorded = self.recorded_offset(index, log_ns);
-        if self
-            .silences
-            .iter()
-            .any(|(from, to)| recorded >= *from && recorded < *to)
-        {
+        if self.silences.iter().any(|(from, to, only)| {
+            recorded >= *from && recorded < *to && only.is_none_or(|c| c == camera)
+        }) {
             return Delivery::Suppressed;
         }
         let jump: i64 = self
@@ -290,16 +302,16 @@ mod tests {
 
     #[test]
     fn recorded_rate_keeps_offsets_and_moves_stamps_relative_to_the_first() {
-        let mut s = Schedule::new(Pacing::Recorded, &[]);
+        let mut s = Schedule::new(Pacing::Recorded, &[], &[]);
         assert_eq!(
-            s.delivery(0, 5_000 * MS, 4_990 * MS),
+            s.delivery(0, 0, 5_000 * MS, 4_990 * MS),
             Delivery::Deliver {
                 at: Duration::ZERO,
                 stamp_offset_ns: Some(0)
             }
         );
         assert_eq!(
-            s.delivery(1, 5_100 * MS, 5_090 * MS),
+            s.delivery(1, 0, 5_100 * MS, 5_090 * MS),
             Delivery::Deliver {
                 at: Duration::from_millis(100),
                 stamp_offset_ns: Some(100 * MS)
@@ -309,19 +321,19 @@ mod tests {
 
     #[test]
     fn rate_factor_compresses_time_and_max_speed_has_no_waits() {
-        let mut s = Schedule::new(Pacing::Rate(2.0), &[]);
-        s.delivery(0, 0, 0);
+        let mut s = Schedule::new(Pacing::Rate(2.0), &[], &[]);
+        s.delivery(0, 0, 0, 0);
         assert_eq!(
-            s.delivery(1, 100 * MS, 100 * MS),
+            s.delivery(1, 0, 100 * MS, 100 * MS),
             Delivery::Deliver {
                 at: Duration::from_millis(50),
                 stamp_offset_ns: Some(50 * MS)
             }
         );
-        let mut m = Schedule::new(Pacing::MaxSpeed, &[]);
-        m.delivery(0, 0, 0);
+        let mut m = Schedule::new(Pacing::MaxSpeed, &[], &[]);
+        m.delivery(0, 0, 0, 0);
         assert_eq!(
-            m.delivery(1, 100 * MS, 100 * MS),
+            m.delivery(1, 0, 100 * MS, 100 * MS),
             Delivery::Deliver {
                 at: Duration::ZERO,
                 stamp_offset_ns: None
@@ -333,6 +345,7 @@ mod tests {
     fn silence_suppresses_the_window_and_jumps_move_one_stamp() {
         let faults = [
             FaultSpec::SensorSilence {
+                camera: None,
                 at: Duration::from_millis(200),
                 duration: Duration::from_millis(200),
             },
@@ -341,9 +354,9 @@ mod tests {
                 offset_ns: -3_000 * MS,
             },
         ];
-        let mut s = Schedule::new(Pacing::Recorded, &faults);
+        let mut s = Schedule::new(Pacing::Recorded, &faults, &[]);
         let outcomes: Vec<Delivery> = (0..6)
-            .map(|i| s.delivery(i, i as i64 * 100 * MS, i as i64 * 100 * MS))
+            .map(|i| s.delivery(i, 0, i as i64 * 100 * MS, i as i64 * 100 * MS))
             .collect();
         assert!(matches!(outcomes[1], Delivery::Deliver { .. }));
         assert_eq!(outcomes[2], Delivery::Suppressed);
@@ -360,7 +373,7 @@ mod tests {
 
     #[test]
     fn log_time_jumps_beyond_the_bound_are_skipped_and_reported() {
-        let mut s = Schedule::new(Pacing::Recorded, &[]).with_max_log_gap_ms(10_000.0);
+        let mut s = Schedule::new(Pacing::Recorded, &[], &[]).with_max_log_gap_ms(10_000.0);
         let log = [
             0,
             100 * MS,
@@ -372,7 +385,7 @@ mod tests {
         let at: Vec<Duration> = log
             .iter()
             .enumerate()
-            .map(|(i, &l)| match s.delivery(i as u64, l, l) {
+            .map(|(i, &l)| match s.delivery(i as u64, 0, l, l) {
                 Delivery::Deliver { at, .. } => at,
                 Delivery::Suppressed => panic!("frame {i} suppressed"),
             })
@@ -386,11 +399,11 @@ mod tests {
         assert_eq!(gaps[0].jump_ns, 1_000_000_000_000_000_000 - 100 * MS);
         assert!(gaps[1].jump_ns < 0);
         // Within the bound nothing changes; the same log time twice (burst_hold) is no jump.
-        let mut t = Schedule::new(Pacing::Recorded, &[]).with_max_log_gap_ms(10_000.0);
-        t.delivery(0, 0, 0);
+        let mut t = Schedule::new(Pacing::Recorded, &[], &[]).with_max_log_gap_ms(10_000.0);
+        t.delivery(0, 0, 0, 0);
         assert_eq!(t.burst_hold(0), None);
         assert!(
-            matches!(t.delivery(1, 9_000 * MS, 0), Delivery::Deliver { at, .. } if at == ms(9_000))
+            matches!(t.delivery(1, 0, 9_000 * MS, 0), Delivery::Deliver { at, .. } if at == ms(9_000))
         );
         assert_eq!(t.skipped_gaps().1, 0);
     }
@@ -406,11 +419,27 @@ mod tests {
             );
         }
         // Even an unchecked factor never panics.
-        let mut s = Schedule::new(Pacing::Rate(1e-300), &[]);
-        s.delivery(0, 0, 0);
+        let mut s = Schedule::new(Pacing::Rate(1e-300), &[], &[]);
+        s.delivery(0, 0, 0, 0);
         assert!(
-            matches!(s.delivery(1, 1_000, 1_000), Delivery::Deliver { at, .. } if at == Duration::MAX)
+            matches!(s.delivery(1, 0, 1_000, 1_000), Delivery::Deliver { at, .. } if at == Duration::MAX)
         );
+    }
+
+    #[test]
+    fn a_silence_limited_to_a_camera_suppresses_only_its_frames() {
+        let faults = [FaultSpec::parse("sensor:silence=200ms,at=100ms,camera=left").unwrap()];
+        let mut s = Schedule::new(Pacing::Recorded, &faults, &["front", "left"]);
+        // Frames every 50 ms alternating front, left.
+        let suppressed: Vec<(u64, usize)> = (0..12u64)
+            .filter_map(|i| {
+                let camera = (i % 2) as usize;
+                let t = i as i64 * 50 * MS;
+                matches!(s.delivery(i, camera, t, t), Delivery::Suppressed).then_some((i, camera))
+            })
+            .collect();
+        // [100 ms, 300 ms): frames 2..6, of which 3 and 5 are left's.
+        assert_eq!(suppressed, vec![(3, 1), (5, 1)]);
     }
 
     #[test]
@@ -421,6 +450,7 @@ mod tests {
                 at: Duration::from_millis(100),
                 frames: 3,
             }],
+            &[],
         );
         assert_eq!(s.burst_hold(0), None);
         assert_eq!(s.burst_hold(100 * MS), Some(2));

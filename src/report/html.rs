@@ -1,9 +1,11 @@
 //! `report.html`: one self-contained page (inline CSS and SVG, no scripts, no network) with the
 //! verdict badge and its reasons, the latency timeline against the budget, the latency
-//! histogram, drops by reason and stage, the alarm timeline and the per-stage tail table.
+//! histogram, drops by reason and stage, each camera and the batch former's decisions (see
+//! [`super::html_cameras`]), the alarm timeline and the per-stage tail table.
 
 use std::fmt::Write;
 
+use super::html_cameras::{batching_section, cameras_table};
 use super::{fmt_ms, fmt_percent, Percentiles, ReplayReport};
 
 const WIDTH: f64 = 960.0;
@@ -67,6 +69,8 @@ pub fn render_html(r: &ReplayReport) -> String {
     h.push_str("</section><section><h2>Drops by reason and stage</h2>");
     drops_svg(&mut h, r);
     h.push_str("</section></div>");
+    cameras_table(&mut h, r);
+    batching_section(&mut h, r);
     tails_table(&mut h, r);
     alarms_table(&mut h, r);
     if !r.faults.is_empty() || !r.notes.is_empty() {
@@ -113,7 +117,7 @@ fn cards(h: &mut String, r: &ReplayReport) {
 }
 
 /// "52.1 ms", or "—" without the unit when there is no value.
-fn with_ms(v: Option<f64>) -> String {
+pub(super) fn with_ms(v: Option<f64>) -> String {
     v.map_or_else(|| fmt_ms(None), |ms| format!("{} ms", fmt_ms(Some(ms))))
 }
 
@@ -215,24 +219,35 @@ fn histogram_svg(h: &mut String, r: &ReplayReport) {
 }
 
 fn drops_svg(h: &mut String, r: &ReplayReport) {
-    let w = WIDTH / 2.0 - 10.0;
-    let rows: Vec<(&String, &u64)> = r.frames.dropped_detail.iter().collect();
+    let rows: Vec<(String, u64)> = r
+        .frames
+        .dropped_detail
+        .iter()
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
     if rows.is_empty() {
         h.push_str("<p class=\"none\">No frame was dropped.</p>");
         return;
     }
+    bars_svg(h, &rows, "drops", "dropbar");
+}
+
+/// Labelled horizontal bars, one per `(label, count)`, half the page wide.
+pub(super) fn bars_svg(h: &mut String, rows: &[(String, u64)], aria: &str, class: &str) {
+    let w = WIDTH / 2.0 - 10.0;
     let row_h = 22.0;
     let label_w = 190.0;
     let height = rows.len() as f64 * row_h + 10.0;
-    let c_max = rows.iter().map(|(_, c)| **c).max().unwrap_or(1).max(1) as f64;
+    let c_max = rows.iter().map(|(_, c)| *c).max().unwrap_or(1).max(1) as f64;
     let _ = write!(
         h,
-        "<svg viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"drops\">"
+        "<svg viewBox=\"0 0 {w} {height}\" role=\"img\" aria-label=\"{}\">",
+        esc(aria)
     );
     for (i, (name, count)) in rows.iter().enumerate() {
         let y = 5.0 + i as f64 * row_h;
-        let bw = **count as f64 / c_max * (w - label_w - 60.0);
-        let _ = write!(h, "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lbl\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" class=\"dropbar\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"lbl\">{count}</text>", label_w - 6.0, y + 14.0, esc(name), row_h - 6.0, label_w + bw + 6.0, y + 14.0);
+        let bw = *count as f64 / c_max * (w - label_w - 60.0);
+        let _ = write!(h, "<text x=\"{:.1}\" y=\"{:.1}\" class=\"lbl\" text-anchor=\"end\">{}</text><rect x=\"{label_w}\" y=\"{y:.1}\" width=\"{bw:.1}\" height=\"{:.1}\" class=\"{class}\"/><text x=\"{:.1}\" y=\"{:.1}\" class=\"lbl\">{count}</text>", label_w - 6.0, y + 14.0, esc(name), row_h - 6.0, label_w + bw + 6.0, y + 14.0);
     }
     h.push_str("</svg>");
 }

@@ -6,6 +6,7 @@
 //! it. A statistic over no data is `None`: `null` in JSON, "—" on stdout and in HTML.
 
 mod html;
+mod html_cameras;
 mod summary;
 mod verdict;
 
@@ -215,6 +216,8 @@ pub struct BatchingReport {
     pub holds: u64,
     /// How long held batches waited.
     pub hold_ms: Percentiles,
+    /// `(bucket, holds)`: the hold-time histogram (`≤1 ms`, `≤2 ms`, … `>100 ms`).
+    pub hold_histogram: Vec<(String, u64)>,
     /// Frames let through despite a predicted miss, to re-measure the engine's cost.
     pub probes: u64,
 }

@@ -348,3 +348,55 @@ fn misses_on_arrival_or_with_cheap_stages_are_explained_too() {
         "{why}"
     );
 }
+
+/// The sample as a two-camera run that batched.
+fn two_cameras() -> ReplayReport {
+    let mut r = sample();
+    for (name, published) in [("front", 5), ("left", 2)] {
+        let mut frames = r.frames.clone();
+        frames.published = published;
+        r.cameras.push(CameraReport {
+            name: name.into(),
+            topic: format!("/{name}/image_raw"),
+            budget_ms: 100.0,
+            criticality: if name == "front" { 10 } else { 1 },
+            frames,
+            latency_ms: r.latency_ms.clone(),
+            final_level: "OK".into(),
+        });
+    }
+    r.batching = BatchingReport {
+        policy: "edf".into(),
+        max_batch: 4,
+        runs: 5,
+        mean_batch: 1.4,
+        runs_by_size: BTreeMap::from([(1, 3), (2, 2)]),
+        holds: 2,
+        hold_ms: Percentiles::from_ms(2, [1.5, 3.0, 3.0, 3.0, 3.0]),
+        hold_histogram: vec![
+            ("≤1 ms".into(), 0),
+            ("≤2 ms".into(), 1),
+            ("≤5 ms".into(), 1),
+        ],
+        probes: 0,
+    };
+    r.judged()
+}
+
+#[test]
+fn html_shows_each_camera_and_the_batching_histograms() {
+    let html = render_html(&two_cameras());
+    assert!(html.contains("<h2>Cameras</h2>"), "no camera table");
+    for camera in ["front", "left", "/front/image_raw", "/left/image_raw"] {
+        assert!(html.contains(camera), "{camera} missing");
+    }
+    assert!(html.contains("<h2>Batching</h2>"));
+    assert!(html.contains("aria-label=\"batch sizes\""));
+    assert!(html.contains(">2 rows<"), "batch-size bar");
+    assert!(html.contains("aria-label=\"hold times\""));
+    assert!(html.contains(">≤2 ms<"), "hold-time bucket");
+    // One camera, one row per run: neither section.
+    let single = render_html(&sample());
+    assert!(!single.contains("<h2>Cameras</h2>"));
+    assert!(!single.contains("<h2>Batching</h2>"));
+}

@@ -124,6 +124,18 @@ impl FormerStats {
             probes: self.probes,
             holds: self.holds,
             hold_ns: self.hold_time.summary(),
+            hold_histogram: HOLD_BUCKETS_MS
+                .iter()
+                .map(|ms| format!("≤{ms} ms"))
+                .chain(std::iter::once(format!(
+                    ">{} ms",
+                    HOLD_BUCKETS_MS.last().copied().unwrap_or(0)
+                )))
+                .zip(
+                    self.hold_time
+                        .bucket_counts(&HOLD_BUCKETS_MS.map(|ms| ms * 1_000_000)),
+                )
+                .collect(),
         }
     }
 }
@@ -139,4 +151,9 @@ pub struct FormerReport {
     pub holds: u64,
     /// Hold durations, nanoseconds.
     pub hold_ns: LatencySummary,
+    /// `(bucket, holds)`: how many holds lasted up to each of [`HOLD_BUCKETS_MS`], and longer.
+    pub hold_histogram: Vec<(String, u64)>,
 }
+
+/// Upper bounds of the hold-time histogram's buckets, milliseconds.
+pub const HOLD_BUCKETS_MS: [u64; 7] = [1, 2, 5, 10, 20, 50, 100];
