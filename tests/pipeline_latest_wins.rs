@@ -60,8 +60,10 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
     let a = summary.accounting;
 
     let superseded = a.dropped.get(DropReason::Superseded);
-    // At most: frame 0, the slot's frame, and the ingress queue (capacity 2) get through.
-    assert!((2..=4).contains(&a.published), "{a:?} {seen:?}");
+    // At most: frame 0, the slot's frame, and the ingress queue (capacity 2) get through; frame
+    // 0 itself may be superseded in the camera's ready slot (latest wins there too) by a newer
+    // frame preprocessed before the engine took it.
+    assert!((1..=4).contains(&a.published), "{a:?} {seen:?}");
     assert_eq!(a.published as usize, seen.len());
     assert_eq!(
         a.published + superseded,
@@ -69,7 +71,10 @@ fn slow_preprocess_keeps_only_the_latest_frame() {
         "only supersession drops here: {a:?}"
     );
     assert!(a.balances() && a.in_flight == 0);
-    assert_eq!(seen.first(), Some(&0));
+    assert!(
+        seen.first() == Some(&0) || seen.len() < 4,
+        "frame 0 is published unless a newer frame superseded it: {seen:?}"
+    );
     assert!(
         seen.windows(2).all(|w| w[0] < w[1]),
         "frames stay in order: {seen:?}"

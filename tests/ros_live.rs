@@ -14,7 +14,10 @@
 //!   stops the node cleanly;
 //! - an invalid params file is refused with the problems `redline check` prints for it;
 //! - `ros2 launch` of the colcon-installed package comes up in its namespace and stops on
-//!   Ctrl-C.
+//!   Ctrl-C;
+//! - one node serves two cameras: each camera's frames are answered on its own detections topic
+//!   with its own frame_id, `/diagnostics` carries a status per camera and the engine's, and a
+//!   camera that stops goes STALE on its own alarm while the other stays live.
 //!
 //! They assert behaviour, not throughput: they must pass on a loaded 2-core machine with an
 //! unoptimised test build (see the constants for how budget and rates are chosen). A test that
@@ -528,6 +531,129 @@ mod live {
             "ros_live params: the node refused {} with the {} problems `redline check` prints",
             bad.display(),
             expected.len()
+        );
+    }
+
+    /// Two cameras through one node (params: the shipped file, then a `cameras` section):
+    /// frames of both are answered on their own topics with their own frame_id, in time;
+    /// `/diagnostics` has `redline: front`, `redline: left` and `redline: engine`; when the
+    /// front camera stops and the left one goes on, only the front alarm goes STALE.
+    #[test]
+    fn one_node_serves_two_cameras_with_an_alarm_each() {
+        let Some(bag_dir) = ros_and_bag() else {
+            return;
+        };
+        let frames = bag_frames(&bag_dir, IMAGE_TOPIC);
+        let _one_at_a_time = one_at_a_time();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let cameras_params = dir.path().join("two_cameras.yaml");
+        std::fs::write(
+            &cameras_params,
+            "redline:\n  ros__parameters:\n    cameras:\n      names: [front, left]\n      \
+             front: {topic: /two/front/image/compressed, transport: compressed, criticality: 10}\n      \
+             left: {topic: /two/left/image/compressed, transport: compressed, criticality: 1}\n",
+        )
+        .expect("write params");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_redline_node"));
+        cmd.args(["--ros-args", "--params-file"])
+            .arg(common::repo().join("config/redline.yaml"))
+            .arg("--params-file")
+            .arg(&cameras_params)
+            .args(["-p", &format!("deadline.budget_ms:={BUDGET_MS}")])
+            .args([
+                "-p",
+                &format!("monitor.output_timeout_ms:={OUTPUT_TIMEOUT_MS}"),
+            ])
+            .env("RUST_LOG", "info");
+        let mut node = NodeProcess::spawn(cmd, false);
+        let cams = [
+            Camera::named("front", "/two/front/image/compressed", "camera_front"),
+            Camera::named("left", "/two/left/image/compressed", "camera_left"),
+        ];
+        let mut listener = Listener::new("redline_two_cameras_test", &cams);
+        let mut players: Vec<FramePlayer> = cams
+            .iter()
+            .map(|c| FramePlayer::new(&mut listener, c))
+            .collect();
+        listener.wait_ready(&mut node, READY_TIMEOUT);
+
+        // Both cameras at 5 Hz, 100 ms apart, for 8 s; then the left one alone for 1.5 s
+        // (three sensor timeouts of the front camera).
+        let both = 40;
+        let left_alone = 8;
+        let t0 = Instant::now();
+        for k in 0..both + left_alone {
+            for (c, player) in players.iter_mut().enumerate() {
+                if c == 0 && k >= both {
+                    continue;
+                }
+                let due = t0 + Duration::from_millis(200 * k as u64 + 100 * c as u64);
+                while Instant::now() < due {
+                    listener.poll(Duration::from_millis(5));
+                }
+                let i = (2 * k + c) % frames.len();
+                player.send(i, &frames[i].data);
+            }
+        }
+        let settle = Instant::now() + Duration::from_millis(300);
+        while Instant::now() < settle {
+            listener.poll(Duration::from_millis(10));
+        }
+        assert_clean_stop(&mut node, libc::SIGINT, "SIGINT");
+
+        for (c, camera) in cams.iter().enumerate() {
+            let answers = &listener.cameras[c].answers;
+            for a in answers {
+                assert_eq!(
+                    a.frame_id, camera.frame_id,
+                    "{}: {a:?}",
+                    camera.detections_topic
+                );
+                assert!(
+                    players[c].index_of(a.stamp).is_some(),
+                    "{}: an answer to a frame this camera never sent: {a:?}",
+                    camera.detections_topic
+                );
+                assert!(a.age_ms() <= BUDGET_MS + TRANSPORT_SLACK_MS, "{a:?}");
+            }
+            assert!(
+                answers.len() >= 3,
+                "{}: only {} answers",
+                camera.detections_topic,
+                answers.len()
+            );
+        }
+        for name in ["redline: front", "redline: left", "redline: engine"] {
+            assert!(
+                listener.diagnostics.iter().any(|s| s.name == name),
+                "no `{name}` status on /diagnostics: {:?}",
+                listener
+                    .diagnostics
+                    .iter()
+                    .map(|s| &s.name)
+                    .collect::<std::collections::BTreeSet<_>>()
+            );
+        }
+        let front = &listener.cameras[0].alarms;
+        let left = &listener.cameras[1].alarms;
+        let last_front = front.last().expect("front alarm");
+        assert_eq!(
+            (last_front.level, value(last_front, "cause")),
+            (STALE, Some("sensor_silence")),
+            "front: {front:?}"
+        );
+        assert!(
+            left.iter().all(|s| s.level != STALE),
+            "the left camera never stopped but went STALE: {left:?}"
+        );
+        eprintln!(
+            "ros_live two cameras: front {} / left {} answered of {both} / {}; front alarm \
+             levels {:?}, left {:?}",
+            listener.cameras[0].answers.len(),
+            listener.cameras[1].answers.len(),
+            both + left_alone,
+            front.iter().map(|s| s.level).collect::<Vec<_>>(),
+            left.iter().map(|s| s.level).collect::<Vec<_>>()
         );
     }
 

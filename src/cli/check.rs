@@ -27,10 +27,10 @@ pub fn run(config_path: &Path) -> anyhow::Result<()> {
     );
     for camera in &cameras {
         println!(
-            "  {:<14} {} ({:?}), budget {} ms, criticality {}",
+            "  {:<14} {} ({}), budget {} ms, criticality {}",
             camera.name,
             camera.topic,
-            camera.transport,
+            format!("{:?}", camera.transport).to_lowercase(),
             config.camera_budget_ms(camera),
             camera.criticality
         );

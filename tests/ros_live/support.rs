@@ -103,6 +103,17 @@ pub struct Camera {
 }
 
 impl Camera {
+    /// Camera `name` of a multi-camera node at the root namespace: its detections and alarm
+    /// under `/<name>/redline/`.
+    pub fn named(name: &str, image_topic: &str, frame_id: &str) -> Self {
+        Self {
+            image_topic: image_topic.to_string(),
+            detections_topic: format!("/{name}/redline/detections"),
+            alarm_topic: format!("/{name}/redline/alarm"),
+            frame_id: frame_id.to_string(),
+        }
+    }
+
     /// A node in `namespace` ("" = the root) with the shipped params file's output names,
     /// subscribed to `image_topic`.
     pub fn new(namespace: &str, image_topic: &str, frame_id: &str) -> Self {
@@ -386,9 +397,12 @@ pub fn value<'a>(status: &'a DiagnosticStatus, key: &str) -> Option<&'a str> {
 }
 
 /// Publishes one camera's recorded `CompressedImage` frames as its driver would: each stamped
-/// with the time it is sent; remembers which stamp went out with which frame.
+/// with the time it is sent and carrying the camera's `frame_id`; remembers which stamp went
+/// out with which frame.
 pub struct FramePlayer {
     publisher: r2r::PublisherUntyped,
+    /// The camera's `frame_id`, written into every frame (empty: the recorded one).
+    frame_id: String,
     buf: Vec<u8>,
     sent: HashMap<(i32, u32), usize>,
 }
@@ -405,6 +419,7 @@ impl FramePlayer {
             .expect("image publisher");
         Self {
             publisher,
+            frame_id: camera.frame_id.clone(),
             buf: Vec::new(),
             sent: HashMap::new(),
         }
@@ -417,7 +432,11 @@ impl FramePlayer {
         write_compressed_image(
             &mut self.buf,
             stamp,
-            recorded.header.frame_id,
+            if self.frame_id.is_empty() {
+                recorded.header.frame_id
+            } else {
+                &self.frame_id
+            },
             recorded.format,
             recorded.data,
         );
