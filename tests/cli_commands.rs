@@ -93,7 +93,10 @@ fn check_lists_the_six_cameras_of_the_shipped_params_file() {
         );
     }
     // The shipped SSDLite pins its batch: said, not a failure.
-    assert!(text.contains("1 row per run (the model does not batch"), "{text}");
+    assert!(
+        text.contains("1 row per run (the model does not batch"),
+        "{text}"
+    );
 }
 
 #[test]
