@@ -1,6 +1,7 @@
 //! The AVX-512 (F, BW, VBMI) row kernel, 16 output pixels per step. Each step's [`Window`]
 //! says where its taps are: within 128 bytes of the source row (two masked loads), within two
-//! such windows of 8 outputs each (four loads), or as 16 pairs of neighbouring pixels (two
+//! such windows of 8 outputs each or four of 64 bytes for 4 outputs each (four loads), or as
+//! 16 pairs of neighbouring pixels (two
 //! `vpgatherqq` of 8 bytes each: both taps of an output in one load), or, when sampling
 //! exactly (one tap), as 16 pixel words (one `vpgatherdd`). One `vpermt2b` per fetched
 //! component and window then puts each output's byte in its lane; then, as in the AVX2
@@ -110,62 +111,20 @@ fn lerp(a: [__m512; 3], b: [__m512; 3], w: __m512) -> [__m512; 3] {
     [0, 1, 2].map(|c| _mm512_fmadd_ps(_mm512_sub_ps(b[c], a[c]), w, a[c]))
 }
 
-/// The bytes a window's source yields from `row`: the row's 128 bytes from each window start
-/// (those past `row_bytes` read as 0, never touched), or 4 or 8 bytes per output gathered.
+/// The 64 bytes of `row` from `start` (those past `row_bytes` read as 0, never touched).
 ///
 /// # Safety
 /// `row` is valid for `row_bytes` bytes.
 #[inline]
 #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-unsafe fn window_bytes(row: *const u8, row_bytes: usize, source: &WindowSource) -> Table {
-    let window = |start: u32| {
-        let start = start as usize;
-        let left = row_bytes.saturating_sub(start);
-        let mask = |skip: usize| match left.saturating_sub(skip) {
-            0 => 0,
-            n if n >= 64 => u64::MAX,
-            n => (1u64 << n) - 1,
-        };
-        let base = row.wrapping_add(start).cast::<i8>();
-        // SAFETY: masked loads touch only the bytes their mask enables, those below
-        // `row_bytes`.
-        unsafe {
-            [
-                _mm512_maskz_loadu_epi8(mask(0), base),
-                _mm512_maskz_loadu_epi8(mask(64), base.wrapping_add(64)),
-            ]
-        }
+unsafe fn bytes64(row: *const u8, row_bytes: usize, start: usize) -> __m512i {
+    let mask = match row_bytes.saturating_sub(start) {
+        0 => 0,
+        n if n >= 64 => u64::MAX,
+        n => (1u64 << n) - 1,
     };
-    match source {
-        WindowSource::Bytes { start } => Table::One(window(*start)),
-        WindowSource::Split { starts } => {
-            let ([a0, a1], [b0, b1]) = (window(starts[0]), window(starts[1]));
-            Table::Two([a0, a1, b0, b1])
-        }
-        WindowSource::Words { words } => {
-            // SAFETY: `words` is 16 u32; every word lies inside the row (`word + 4 ≤
-            // row_bytes`, and offsets < 2³¹ as the row is).
-            unsafe {
-                let at = _mm512_loadu_si512(words.as_ptr().cast());
-                Table::One([
-                    _mm512_i32gather_epi32::<1>(at, row.cast::<i32>()),
-                    _mm512_setzero_si512(),
-                ])
-            }
-        }
-        WindowSource::Pairs { pairs } => {
-            // SAFETY: `pairs` is 16 u32; every pair lies inside the row (`pair + 8 ≤
-            // row_bytes`, and offsets < 2³¹ as the row is).
-            unsafe {
-                let at = |half: usize| _mm256_loadu_si256(pairs.as_ptr().add(8 * half).cast());
-                let base = row.cast::<i64>();
-                Table::One([
-                    _mm512_i32gather_epi64::<1>(at(0), base),
-                    _mm512_i32gather_epi64::<1>(at(1), base),
-                ])
-            }
-        }
-    }
+    // SAFETY: a masked load touches only the bytes its mask enables, those below `row_bytes`.
+    unsafe { _mm512_maskz_loadu_epi8(mask, row.wrapping_add(start).cast::<i8>()) }
 }
 
 /// # Safety
@@ -185,22 +144,54 @@ unsafe fn run<const KIND: u8, const TWO_X: bool, const TWO_Y: bool>(
         out[1].as_mut_ptr(),
         out[2].as_mut_ptr(),
     ];
-    let horizontal = |row: &[u8], window: &Window| -> [__m512; 3] {
-        // SAFETY: `row` holds `row_bytes` (the contract of `row`).
-        let table = unsafe { window_bytes(row.as_ptr(), taps.row_bytes, &window.source) };
-        let a = decode::<KIND>(table, &window.index[0], swap_rb);
-        if !TWO_X {
-            return a;
-        }
-        let b = decode::<KIND>(table, &window.index[1], swap_rb);
-        // SAFETY: `x + 16 ≤ n` for every window (`steps`), inside the weights.
-        let wx = unsafe { _mm512_loadu_ps(taps.weight.as_ptr().add(window.x as usize)) };
-        lerp(a, b, wx)
-    };
+    // The channels of a window's 16 outputs blended horizontally in `row`. The bytes the
+    // window's source yields: the row's 128 bytes from each window start, 64 from each
+    // quarter's, or 4 or 8 bytes per output gathered. (A macro, not a closure or function: the
+    // compiler does not inline those once they return several vectors, and calls cost ~2×.)
+    macro_rules! horizontal {
+        ($row:expr, $window:expr) => {{
+            let (window, base, len): (&Window, *const u8, usize) =
+                ($window, $row.as_ptr(), taps.row_bytes);
+            // SAFETY: `row` holds `row_bytes` (the contract of `row`); gathered words and
+            // pairs lie inside the row (`word + 4`, `pair + 8 ≤ row_bytes`, offsets < 2³¹ as
+            // the row is); `words` and `pairs` are 16 u32; `x + 16 ≤ n` for every window
+            // (`steps`), inside the weights.
+            unsafe {
+                let bytes = |start: u32| bytes64(base, len, start as usize);
+                let table = match &window.source {
+                    WindowSource::Bytes { start } => Table::One([bytes(*start), bytes(start + 64)]),
+                    WindowSource::Split { starts: [a, b] } => {
+                        Table::Two([bytes(*a), bytes(a + 64), bytes(*b), bytes(b + 64)])
+                    }
+                    WindowSource::Quads { starts } => Table::Two(starts.map(bytes)),
+                    WindowSource::Words { words } => {
+                        let at = _mm512_loadu_si512(words.as_ptr().cast());
+                        let word = _mm512_i32gather_epi32::<1>(at, base.cast::<i32>());
+                        Table::One([word, _mm512_setzero_si512()])
+                    }
+                    WindowSource::Pairs { pairs } => {
+                        let at = |h: usize| _mm256_loadu_si256(pairs.as_ptr().add(8 * h).cast());
+                        Table::One([
+                            _mm512_i32gather_epi64::<1>(at(0), base.cast::<i64>()),
+                            _mm512_i32gather_epi64::<1>(at(1), base.cast::<i64>()),
+                        ])
+                    }
+                };
+                let a = decode::<KIND>(table, &window.index[0], swap_rb);
+                if TWO_X {
+                    let b = decode::<KIND>(table, &window.index[1], swap_rb);
+                    let wx = _mm512_loadu_ps(taps.weight.as_ptr().add(window.x as usize));
+                    lerp(a, b, wx)
+                } else {
+                    a
+                }
+            }
+        }};
+    }
     for window in &taps.windows {
-        let mut value = horizontal(job.top, window);
+        let mut value = horizontal!(job.top, window);
         if TWO_Y {
-            value = lerp(value, horizontal(job.bottom, window), wy);
+            value = lerp(value, horizontal!(job.bottom, window), wy);
         }
         let x = window.x as usize;
         for c in 0..3 {

@@ -236,6 +236,9 @@ pub(crate) enum WindowSource {
     /// (each half's taps span less than 128 bytes: horizontal ratios up to ~5.8 for 3-byte
     /// pixels).
     Split { starts: [u32; 2] },
+    /// Outputs `4k .. 4k + 4` from the 64 bytes at `starts[k]` (each quarter's taps span less
+    /// than 64 bytes: ratios up to ~6.4 for 3-byte pixels, ~4.7 for 4-byte ones).
+    Quads { starts: [u32; 4] },
     /// For output `j`, the 8 bytes of the row from `pairs[j]` (both its taps' pixels, which
     /// are neighbours), gathered into bytes `8·j ..`.
     Pairs { pairs: [u32; WINDOW_LANES] },
@@ -310,6 +313,7 @@ impl Window {
         };
         let fits = |(lo, hi): (u32, u32)| hi - lo < WINDOW_BYTES;
         let (all, halves) = (span(&bytes), [span(&bytes[..8]), span(&bytes[8..])]);
+        let quarters: [(u32, u32); 4] = std::array::from_fn(|k| span(&bytes[4 * k..4 * k + 4]));
         // Each output's (pair of) pixel(s) from the first byte of its components, moved left
         // to end inside the row.
         let gathered = |size: usize| -> Option<[u32; WINDOW_LANES]> {
@@ -322,6 +326,10 @@ impl Window {
             WindowSource::Split {
                 starts: halves.map(|h| h.0),
             }
+        } else if quarters.iter().all(|&(lo, hi)| hi - lo < WINDOW_BYTES / 2) {
+            WindowSource::Quads {
+                starts: quarters.map(|q| q.0),
+            }
         } else if axis.point_sampling {
             WindowSource::Words {
                 words: gathered(4)?,
@@ -331,13 +339,22 @@ impl Window {
                 pairs: gathered(8)?,
             }
         };
-        // Output j's bytes: `room` bytes of the row from `origin[j]`, placed at `slot·j` of the
-        // 128 bytes its window yields.
-        let (origin, room, slot): ([u32; WINDOW_LANES], u32, u32) = match source {
-            WindowSource::Bytes { start } => ([start; WINDOW_LANES], WINDOW_BYTES, 0),
-            WindowSource::Split { starts } => (std::array::from_fn(|j| starts[j / 8]), 128, 0),
-            WindowSource::Words { words } => (words, 4, 4),
-            WindowSource::Pairs { pairs } => (pairs, 8, 8),
+        // Output j's bytes: `room` bytes of the row from `origin[j]`, placed at `place[j]` of
+        // the 128 bytes its window yields.
+        let (origin, room, place): ([u32; WINDOW_LANES], u32, [u32; WINDOW_LANES]) = match source {
+            WindowSource::Bytes { start } => ([start; WINDOW_LANES], WINDOW_BYTES, [0; 16]),
+            WindowSource::Split { starts } => (
+                std::array::from_fn(|j| starts[j / 8]),
+                WINDOW_BYTES,
+                [0; 16],
+            ),
+            WindowSource::Quads { starts } => (
+                std::array::from_fn(|j| starts[j / 4]),
+                WINDOW_BYTES / 2,
+                std::array::from_fn(|j| 64 * (j as u32 / 4 % 2)),
+            ),
+            WindowSource::Words { words } => (words, 4, std::array::from_fn(|j| 4 * j as u32)),
+            WindowSource::Pairs { pairs } => (pairs, 8, std::array::from_fn(|j| 8 * j as u32)),
         };
         let mut index = [[[0u8; 64]; 3]; 2];
         let used_taps = if axis.point_sampling { 1 } else { 2 };
@@ -348,7 +365,7 @@ impl Window {
                     if at >= room {
                         return None;
                     }
-                    component[4 * j] = (slot * j as u32 + at) as u8;
+                    component[4 * j] = (place[j] + at) as u8;
                 }
             }
         }
@@ -429,17 +446,29 @@ mod tests {
         // Output 415 (lane 15) reads pixels i and i + 1 from the second window.
         let i = axis.first[415];
         assert_eq!(u32::from(w.index[1][2][60]), 3 * i + 5 - starts[1]);
-        // rgba8 at the same ratio: 8 outputs span 4 × 34 bytes: pairs, one 8-byte load each.
+        // rgba8 at the same ratio: 8 outputs span 4 × 34 bytes, 4 outputs less than 64: four
+        // windows of 64 bytes. Output 415 (lane 15) is the last of the fourth, placed at 64..
         let rgba = SourceFormat::new(PixelEncoding::Rgba8, ChannelOrder::Rgb);
         taps.rebuild(&axis, rgba, 1920);
         assert!(taps.windows_complete);
         let w = &taps.windows[25];
+        let WindowSource::Quads { starts } = w.source else {
+            panic!("{w:?}");
+        };
+        assert_eq!(u32::from(w.index[1][2][60]), 64 + 4 * i + 6 - starts[3]);
+        // 1920 → 300 (ratio 6.4): quarters span more than 64 bytes: pairs, one 8-byte load
+        // per output.
+        axis.rebuild(1920, 300);
+        taps.rebuild(&axis, rgba, 1920);
+        assert!(taps.windows_complete);
+        let w = &taps.windows[18];
+        let i = axis.first[299];
         let WindowSource::Pairs { pairs } = w.source else {
             panic!("{w:?}");
         };
-        // Output 415's pair starts at pixel i (bytes 4i..4i + 8, moved left to end at the
+        // Output 299's pair starts at pixel i (bytes 4i..4i + 8, moved left to end at the
         // row's end), R of i and B of i + 1 inside it.
-        assert_eq!(axis.second[415], i + 1);
+        assert_eq!(axis.second[299], i + 1);
         assert_eq!(pairs[15], (4 * i).min(4 * 1920 - 8));
         assert_eq!(u32::from(w.index[0][0][60]), 8 * 15 + 4 * i - pairs[15]);
         assert_eq!(u32::from(w.index[1][2][60]), 8 * 15 + 4 * i + 6 - pairs[15]);
