@@ -229,13 +229,13 @@ fn looped_sample_with_random_faults_keeps_memory_flat_and_accounting_balanced() 
     assert!(a.balances() && a.in_flight == 0, "{a:?}");
     assert_eq!(a.published, published.load(Ordering::SeqCst));
     assert!(a.published > submitted / 2, "{a:?}");
-    // Every truncated message is a counted bad input, every stamp moved back is stale on
-    // arrival (or superseded before that was checked), every stamp in the future a skew.
-    assert_eq!(
-        a.dropped.total_named("bad_input"),
-        injected.truncated,
-        "{drops:?}"
-    );
+    // Every truncated message is a counted bad input unless a newer frame superseded it before
+    // it was parsed (in a burst); likewise stamps moved back (stale on arrival) and into the
+    // future (clock skew).
+    let superseded = a.dropped.total_named("superseded");
+    let bad = a.dropped.total_named("bad_input");
+    assert!(bad <= injected.truncated, "{drops:?}");
+    assert!(bad + superseded >= injected.truncated, "{drops:?}");
     assert!(a.dropped.total_named("stale_on_arrival") <= injected.stamps_back);
     assert!(a.dropped.total_named("clock_skew") <= injected.stamps_future);
     assert!(
