@@ -341,9 +341,7 @@ fn run_on_threads(
     let duration = started.elapsed();
     let (summary, stopped) = pipeline.shutdown()?;
     timeline.extend(events.try_iter());
-    let recorded = diag.changes_recorded;
-    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
-    diag.final_alarms(&summary);
+    diag.finish(&summary);
     Ok(Executed {
         summary,
         stopped,
@@ -414,9 +412,7 @@ fn run_simulated(
         },
     )?;
     let duration = Duration::from_nanos(clock.now().nanos_since(start));
-    let recorded = diag.changes_recorded;
-    diag.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
-    diag.final_alarms(&summary);
+    diag.finish(&summary);
     Ok(Executed {
         summary,
         stopped,

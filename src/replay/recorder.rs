@@ -27,7 +27,7 @@ pub(crate) struct DiagnosticsRecorder {
     period_ns: u64,
     last: Option<MonoTime>,
     /// Level changes recorded so far (the summary's log repeats them after shutdown).
-    pub(crate) changes_recorded: usize,
+    changes_recorded: usize,
     /// Wait for room in the output queue rather than drop a message (the simulation).
     blocking: bool,
 }
@@ -74,7 +74,7 @@ impl DiagnosticsRecorder {
     }
 
     /// Record alarm messages for these level changes.
-    pub(crate) fn record_changes(&mut self, changes: &[LevelChange]) {
+    fn record_changes(&mut self, changes: &[LevelChange]) {
         for change in changes {
             for (topic, status) in self.alarms.apply(change, &self.names) {
                 self.write_status(alarm_channel(topic), &status);
@@ -83,8 +83,16 @@ impl DiagnosticsRecorder {
         }
     }
 
+    /// After shutdown: the level changes not recorded live, then the latched alarms once more
+    /// with recovery progress and "input ended".
+    pub(crate) fn finish(&mut self, summary: &PipelineSummary) {
+        let recorded = self.changes_recorded;
+        self.record_changes(summary.transitions.get(recorded..).unwrap_or(&[]));
+        self.final_alarms(summary);
+    }
+
     /// The latched alarms once more at the end, with recovery progress and "input ended".
-    pub(crate) fn final_alarms(&mut self, summary: &PipelineSummary) {
+    fn final_alarms(&mut self, summary: &PipelineSummary) {
         let cameras: Vec<MonitorSnapshot> =
             summary.cameras.iter().map(|c| c.final_snapshot).collect();
         let overall = summary.overall_snapshot();
