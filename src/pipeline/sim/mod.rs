@@ -139,6 +139,27 @@ struct CameraServers<'a, I: IngestStage, P: ProcessStage<I::Frame>> {
     pre_busy: Option<(Loaded<P::Output>, u64)>,
 }
 
+/// Hand `item` to the next stage's bounded queue, or hold it as blocked while the queue is full
+/// (the sender of a full bounded channel waits).
+fn hand_on<T>(queue: &mut VecDeque<T>, blocked: &mut Option<T>, capacity: usize, item: T) {
+    if queue.len() < capacity {
+        queue.push_back(item);
+    } else {
+        *blocked = Some(item);
+    }
+}
+
+/// Retry a blocked hand-over; true when the item went on.
+fn unblock<T>(queue: &mut VecDeque<T>, blocked: &mut Option<T>, capacity: usize) -> bool {
+    match blocked.take() {
+        Some(item) => {
+            hand_on(queue, blocked, capacity, item);
+            blocked.is_none()
+        }
+        None => false,
+    }
+}
+
 /// The shared servers after the cameras.
 struct SharedServers<'a, M, In, N: BatchStage<In>, D: RowStage<N::Batch>, S> {
     infer: N,
@@ -429,22 +450,14 @@ fn handle<I, P, N, D, S>(
         Event::EngineDone => {
             if let Some((ran, cost)) = sv.engine_busy.take() {
                 if let Some(batch) = sv.engine.finish(shared, &mut sv.former, ran, cost, now) {
-                    if sv.batches.len() < sv.capacity {
-                        sv.batches.push_back(batch);
-                    } else {
-                        sv.engine_blocked = Some(batch);
-                    }
+                    hand_on(&mut sv.batches, &mut sv.engine_blocked, sv.capacity, batch);
                 }
             }
         }
         Event::RowDone => {
             if let Some((done, cost)) = sv.row_busy.take() {
                 if let Some(out) = shared_finish(&mut sv.row_rules, done, cost, now) {
-                    if sv.to_publish.len() < sv.capacity {
-                        sv.to_publish.push_back(out);
-                    } else {
-                        sv.row_blocked = Some(out);
-                    }
+                    hand_on(&mut sv.to_publish, &mut sv.row_blocked, sv.capacity, out);
                 }
             }
         }
@@ -523,14 +536,7 @@ fn kick<I, P, N, D, S>(
             }
         }
         // The engine: unblock, then decide when free.
-        if let Some(batch) = sv.engine_blocked.take() {
-            if sv.batches.len() < sv.capacity {
-                sv.batches.push_back(batch);
-                progressed = true;
-            } else {
-                sv.engine_blocked = Some(batch);
-            }
-        }
+        progressed |= unblock(&mut sv.batches, &mut sv.engine_blocked, sv.capacity);
         if sv.engine_busy.is_none() && sv.engine_blocked.is_none() {
             for (c, cam) in cams.iter().enumerate() {
                 while let Some(item) = cam.ready.try_take() {
@@ -570,14 +576,7 @@ fn kick<I, P, N, D, S>(
             }
         }
         // The row stage: hand a blocked row on, else start the next live row.
-        if let Some(out) = sv.row_blocked.take() {
-            if sv.to_publish.len() < sv.capacity {
-                sv.to_publish.push_back(out);
-                progressed = true;
-            } else {
-                sv.row_blocked = Some(out);
-            }
-        }
+        progressed |= unblock(&mut sv.to_publish, &mut sv.row_blocked, sv.capacity);
         if sv.row_busy.is_none() && sv.row_blocked.is_none() {
             if sv.current.is_none() {
                 if let Some(batch) = sv.batches.pop_front() {
