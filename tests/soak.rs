@@ -12,38 +12,18 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use common::perception::CountingSink;
 use redline::bag::Bag;
 use redline::deadline::{Clock, SystemClock};
-use redline::error::FrameError;
-use redline::frame::{Detection, Stamp};
+use redline::frame::Stamp;
 use redline::infer::{load_warm, EngineFault, FaultKind};
-use redline::pipeline::{FrameHeader, FrameMeta, Pipeline, PipelineSettings};
-use redline::stages::{self, Detection2DArrayEncoder, DetectionSink};
+use redline::pipeline::{Pipeline, PipelineSettings};
+use redline::stages;
 use redline::Config;
-
-/// Serialises every answer into one reused buffer and counts them.
-struct CountingSink {
-    encoder: Detection2DArrayEncoder,
-    published: Arc<AtomicU64>,
-}
-
-impl DetectionSink for CountingSink {
-    fn send(
-        &mut self,
-        _meta: &FrameMeta,
-        header: &FrameHeader,
-        detections: &[Detection],
-    ) -> Result<(), FrameError> {
-        let bytes = self.encoder.encode(header, detections);
-        assert!(bytes.len() > 4);
-        self.published.fetch_add(1, Ordering::SeqCst);
-        Ok(())
-    }
-}
 
 /// A small seeded generator (xorshift64*): the same faults for the same seed.
 struct Rng(u64);
@@ -130,11 +110,8 @@ fn looped_sample_with_random_faults_keeps_memory_flat_and_accounting_balanced() 
         300.0
     };
     let engine = load_warm(&config.model, schedule).unwrap();
-    let published = Arc::new(AtomicU64::new(0));
-    let sink = CountingSink {
-        encoder: Detection2DArrayEncoder::new(config.model.class_names.clone()),
-        published: published.clone(),
-    };
+    let sink = CountingSink::new(config.model.class_names.clone());
+    let published = sink.frames.clone();
     let stage_set = stages::build::<Vec<u8>, _>(&config, engine, sink);
     let clock = Arc::new(SystemClock::new());
     let pipeline = Pipeline::start(

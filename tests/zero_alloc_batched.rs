@@ -8,16 +8,16 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
+use common::perception::{image_cdr, CannedSsd, CountingSink, Message};
 use redline::config::{CameraConfig, CamerasConfig, ImageTransport};
 use redline::deadline::{Clock, SystemClock};
-use redline::error::FrameError;
-use redline::frame::{Detection, Lease, Pool, Stamp};
-use redline::infer::{load_engine, Engine, InputTensor, ModelContract, OutputBuffers};
-use redline::pipeline::{CameraId, FrameHeader, FrameMeta, Pipeline, PipelineSettings};
-use redline::stages::{self, Detection2DArrayEncoder, DetectionSink};
+use redline::frame::{Pool, Stamp};
+use redline::infer::load_engine;
+use redline::pipeline::{CameraId, Pipeline, PipelineSettings};
+use redline::stages;
 use redline::Config;
 
 #[global_allocator]
@@ -25,97 +25,6 @@ static GLOBAL: common::alloc::CountingAllocator = common::alloc::CountingAllocat
 
 const CAMERAS: usize = 3;
 const MAX_BATCH: usize = 4;
-
-/// The SSD model's contract, batching up to [`MAX_BATCH`] rows, with canned outputs (five
-/// confident, overlapping people) copied into every row it runs.
-struct CannedBatchingSsd {
-    contract: ModelContract,
-    boxes: Vec<f32>,
-    scores: Vec<f32>,
-}
-
-impl Engine for CannedBatchingSsd {
-    fn contract(&self) -> &ModelContract {
-        &self.contract
-    }
-    fn max_batch(&self) -> usize {
-        MAX_BATCH
-    }
-    fn run(
-        &mut self,
-        frames: &[u64],
-        input: &InputTensor,
-        outputs: &mut OutputBuffers,
-    ) -> Result<(), FrameError> {
-        assert!((1..=MAX_BATCH).contains(&frames.len()) && input.rows() == MAX_BATCH);
-        for row in 0..frames.len() {
-            outputs.row_mut(0, row).copy_from_slice(&self.boxes);
-            outputs.row_mut(1, row).copy_from_slice(&self.scores);
-        }
-        Ok(())
-    }
-}
-
-/// Serialises every frame into one reused buffer and counts detections.
-struct CountingSink {
-    encoder: Detection2DArrayEncoder,
-    frames: Arc<AtomicU64>,
-    detections: Arc<AtomicU64>,
-}
-
-impl DetectionSink for CountingSink {
-    fn send(
-        &mut self,
-        meta: &FrameMeta,
-        header: &FrameHeader,
-        detections: &[Detection],
-    ) -> Result<(), FrameError> {
-        let bytes = self.encoder.encode(header, detections);
-        assert!(bytes.len() > 4, "encoded Detection2DArray");
-        assert!(meta.camera.index() < CAMERAS);
-        self.frames.fetch_add(1, Ordering::SeqCst);
-        self.detections
-            .fetch_add(detections.len() as u64, Ordering::SeqCst);
-        Ok(())
-    }
-}
-
-/// A pooled CDR message (so feeding frames allocates nothing either).
-struct Message(Lease<Vec<u8>>);
-impl AsRef<[u8]> for Message {
-    fn as_ref(&self) -> &[u8] {
-        &self.0
-    }
-}
-
-/// `sensor_msgs/Image` rgb8 in CDR, written by hand (field by field, aligned).
-fn image_cdr(width: u32, height: u32) -> Vec<u8> {
-    let mut b = vec![0x00, 0x01, 0x00, 0x00];
-    let align = |b: &mut Vec<u8>| {
-        while (b.len() - 4) % 4 != 0 {
-            b.push(0);
-        }
-    };
-    let string = |b: &mut Vec<u8>, s: &str| {
-        b.extend_from_slice(&(s.len() as u32 + 1).to_le_bytes());
-        b.extend_from_slice(s.as_bytes());
-        b.push(0);
-    };
-    b.extend_from_slice(&0i32.to_le_bytes());
-    b.extend_from_slice(&0u32.to_le_bytes());
-    string(&mut b, "camera_front");
-    align(&mut b);
-    b.extend_from_slice(&height.to_le_bytes());
-    b.extend_from_slice(&width.to_le_bytes());
-    string(&mut b, "rgb8");
-    b.push(0); // is_bigendian
-    align(&mut b);
-    b.extend_from_slice(&(width * 3).to_le_bytes());
-    let n = (width * height * 3) as usize;
-    b.extend_from_slice(&(n as u32).to_le_bytes());
-    b.extend((0..n).map(|i| (i % 251) as u8));
-    b
-}
 
 #[test]
 fn batches_across_cameras_allocate_nothing_per_frame() {
@@ -138,26 +47,10 @@ fn batches_across_cameras_allocate_nothing_per_frame() {
     config.deadline.max_age_ms = 20_000.0;
     let real = load_engine(&config.model).unwrap();
     let contract = real.contract().clone();
-    let anchors = contract.anchors;
-    let mut boxes = vec![0.0f32; anchors * 4];
-    let mut scores = vec![0.0f32; anchors * 2];
-    for i in 0..5 {
-        let o = i as f32 * 0.05;
-        boxes[i * 4..i * 4 + 4].copy_from_slice(&[0.1 + o, 0.1 + o, 0.6 + o, 0.3 + o]);
-        scores[i * 2 + 1] = 0.9 - i as f32 * 0.01;
-    }
-    let engine = Box::new(CannedBatchingSsd {
-        contract,
-        boxes,
-        scores,
-    });
-    let frames = Arc::new(AtomicU64::new(0));
-    let detections = Arc::new(AtomicU64::new(0));
-    let sink = CountingSink {
-        encoder: Detection2DArrayEncoder::new(config.model.class_names.clone()),
-        frames: frames.clone(),
-        detections: detections.clone(),
-    };
+    let engine = Box::new(CannedSsd::five_people(contract, MAX_BATCH));
+    let sink = CountingSink::new(config.model.class_names.clone());
+    let (frames, detections) = (sink.frames.clone(), sink.detections.clone());
+    let highest_camera = sink.highest_camera.clone();
     let stage_set = stages::build::<Message, _>(&config, engine, sink);
     let clock = Arc::new(SystemClock::new());
     let pipeline = Pipeline::start(
@@ -198,6 +91,7 @@ fn batches_across_cameras_allocate_nothing_per_frame() {
         summary.accounting
     );
     assert_eq!(frames.load(Ordering::SeqCst), submitted);
+    assert_eq!(highest_camera.load(Ordering::SeqCst), CAMERAS as u64 - 1);
     for c in &summary.cameras {
         assert!(
             c.accounting.published >= 300,

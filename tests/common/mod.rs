@@ -1,7 +1,8 @@
 //! Helpers shared by integration tests: where the shared test data lives, damaging a copy of
 //! it (truncation); the counting
 //! allocator ([`alloc`]), decoder fixtures ([`decoding`]), the reference-detection check
-//! ([`golden`]), finding ONNX Runtime ([`onnxruntime`]) and waiting for a pipeline to settle
+//! ([`golden`]), finding ONNX Runtime ([`onnxruntime`]), the real stages around a canned
+//! engine ([`perception`]) and waiting for a pipeline to settle
 //! ([`settle`]) in submodules.
 #![allow(dead_code)]
 
@@ -11,6 +12,7 @@ pub mod findings;
 pub mod golden;
 pub mod mcap_variants;
 pub mod onnxruntime;
+pub mod perception;
 pub mod photos;
 pub mod settle;
 
